@@ -1,0 +1,49 @@
+//! What the bot decides to do; the runner performs these in order.
+
+use super::event::{Callback, Input, Refresh};
+use super::state::{CustomerRecord, Session};
+use crate::i18n::{Label, Msg};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Send a message to the chat.
+    Reply { msg: Msg, keyboard: Keyboard },
+    /// Answer the button press of this update (with an alert when given). Emitted first for
+    /// every callback, before any slow work.
+    AnswerCallback { alert: Option<Msg> },
+    /// Find the customer whose link field holds this user's id; then go on with `then`.
+    FindLinkedCustomer { then: Input },
+    /// Find the customer with this (normalised) passport.
+    LookupPassport { passport: super::passport::Passport },
+    /// Re-read the customer to check the shared phone against its phone fields.
+    FetchForContact { customer: String, phone: String },
+    /// Write this user's id into the customer's link field (re-read just before by the caller).
+    WriteLink { record: CustomerRecord },
+    /// Re-read a linked customer.
+    RefreshCustomer { customer: String, then: Refresh },
+    /// Clear the link field of the session's customer (if it still holds this user's id).
+    ClearLink { session: Session },
+}
+
+/// The keyboard attached to a reply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Keyboard {
+    /// No markup: the chat keeps whatever keyboard it shows.
+    None,
+    /// The persistent main-menu reply keyboard.
+    Menu,
+    /// The share-my-phone (`request_contact`) button and Cancel.
+    RequestContact,
+    /// Removes the reply keyboard.
+    Remove,
+    /// Inline buttons: rows of (label, payload).
+    Inline(Vec<Vec<(InlineLabel, Callback)>>),
+}
+
+/// The text of an inline button.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InlineLabel {
+    Text(Label),
+    /// A language's own name.
+    Language(crate::i18n::Lang),
+}

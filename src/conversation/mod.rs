@@ -1,0 +1,18 @@
+//! The conversation with one chat: states as data ([`state`]), what can happen ([`event`]),
+//! what the bot decides to do ([`effect`]), the pure transition function ([`step`]) and the
+//! runner that performs effects and feeds their results back ([`runner`]).
+//!
+//! `step` does no I/O and takes the time as an argument, so every branch of PRODUCT.md's
+//! flows is unit-tested as a table of (state, event) → (next state, effects).
+
+pub mod effect;
+pub mod event;
+pub mod passport;
+pub mod runner;
+pub mod state;
+pub mod step;
+
+pub use effect::{Effect, Keyboard};
+pub use event::{Callback, Command, Event, Input, Lookup, Outcome, Refresh, WriteResult};
+pub use state::{Chat, CustomerRecord, Session, State};
+pub use step::{Policy, step};

@@ -1,0 +1,95 @@
+//! Passport input: normalisation and validation, before anything is asked of ERPNext.
+
+/// A valid, normalised passport series and number. Its `Debug` is masked, so it can sit in
+/// effects and events without ever reaching a log in full.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Passport(String);
+
+impl Passport {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Passport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Passport({})", crate::format::mask::passport(&self.0))
+    }
+}
+
+/// Trims, removes inner spaces, upper-cases and maps Cyrillic look-alike letters to Latin
+/// (users on Russian keyboards type `АВ 1234567`). Returns `None` unless the result matches
+/// `^[A-Z]{2}\d{7}$`.
+pub fn normalise(input: &str) -> Option<Passport> {
+    let cleaned: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(latin_look_alike)
+        .flat_map(char::to_uppercase)
+        .collect();
+    is_valid(&cleaned).then_some(Passport(cleaned))
+}
+
+/// `^[A-Z]{2}\d{7}$`.
+pub fn is_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 9
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..].iter().all(u8::is_ascii_digit)
+}
+
+/// Cyrillic letters that look like Latin ones on a passport (upper and lower case).
+fn latin_look_alike(c: char) -> char {
+    match c {
+        'А' | 'а' => 'A',
+        'В' | 'в' => 'B',
+        'С' | 'с' => 'C',
+        'Е' | 'е' => 'E',
+        'Н' | 'н' => 'H',
+        'К' | 'к' => 'K',
+        'М' | 'м' => 'M',
+        'О' | 'о' => 'O',
+        'Р' | 'р' => 'P',
+        'Т' | 'т' => 'T',
+        'Х' | 'х' => 'X',
+        'У' | 'у' => 'Y',
+        'І' | 'і' => 'I',
+        c => c,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation_table() {
+        let cases = [
+            ("AA1234567", Some("AA1234567")),
+            ("  aa 123 45 67 ", Some("AA1234567")),
+            ("ав1234567", Some("AB1234567")),
+            ("АС 1234567", Some("AC1234567")),
+            ("AA-1234567", Some("AA1234567")),
+            ("AA123456", None),
+            ("AA12345678", None),
+            ("A11234567", None),
+            ("ББ1234567", None),
+            ("AA12345б7", None),
+            ("", None),
+            ("１２AA34567", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                normalise(input).as_ref().map(Passport::as_str),
+                want,
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_output_is_masked() {
+        let p = normalise("AB1234567").expect("valid");
+        assert_eq!(format!("{p:?}"), "Passport(AB*****67)");
+    }
+}

@@ -1,0 +1,256 @@
+//! The effect runner: the only conversation code that does I/O. It loads the chat under its
+//! lock, feeds the input to [`step`], performs the effects in order (feeding ERPNext results
+//! back as events) and saves the chat.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::effect::Effect;
+use super::event::{Event, Input, Lookup, Outcome, WriteResult};
+use super::state::{Chat, CustomerRecord};
+use super::step::{Policy, step};
+use crate::erpnext::{ErpClient, ErpError, customer::LinkWrite};
+use crate::i18n::{self, Lang, Msg};
+use crate::store::{Store, StoreError};
+use crate::telegram::{SendError, TelegramClient, keyboards};
+
+/// How long an update waits for its chat's lock before asking Telegram to redeliver.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// A guard against effect loops: no input needs more rounds than this.
+const MAX_ROUNDS: usize = 8;
+
+/// Everything the runner talks to; cheap to clone.
+#[derive(Clone)]
+pub struct Runner {
+    pub erp: ErpClient,
+    pub telegram: TelegramClient,
+    pub store: Store,
+    pub policy: Policy,
+}
+
+/// One private-chat input, as taken from the update.
+#[derive(Debug)]
+pub struct Delivery {
+    pub chat_id: i64,
+    pub user_id: i64,
+    pub language_code: Option<String>,
+    pub input: Input,
+    pub callback_id: Option<String>,
+}
+
+/// Per-update send state: the callback to answer and whether the chat turned out unreachable.
+struct Outbox {
+    chat_id: i64,
+    callback_id: Option<String>,
+    unreachable: bool,
+}
+
+impl Runner {
+    /// Handles one private-chat input. An `Err` is transient (Redis): the update must be
+    /// delivered again. ERPNext and Telegram failures are handled here and are not errors.
+    pub async fn handle(&self, delivery: Delivery) -> Result<(), StoreError> {
+        let lock = self.store.lock_chat(delivery.chat_id, LOCK_WAIT).await?;
+        let result = self.process(delivery).await;
+        if let Err(e) = self.store.unlock_chat(lock).await {
+            tracing::warn!(error = %e, "could not release a chat lock; it expires by itself");
+        }
+        result
+    }
+
+    async fn process(&self, d: Delivery) -> Result<(), StoreError> {
+        let default_lang = Lang::from_telegram(d.language_code.as_deref());
+        let loaded = self
+            .store
+            .load_chat_for_input(d.chat_id, default_lang)
+            .await?;
+        let mut chat = loaded.chat;
+        chat.user_id = d.user_id;
+        let before = chat.clone();
+        let mut outbox = Outbox {
+            chat_id: d.chat_id,
+            callback_id: d.callback_id,
+            unreachable: false,
+        };
+        if loaded.reset {
+            tracing::warn!(
+                chat.id = d.chat_id,
+                "stored chat state could not be decoded; starting over"
+            );
+            self.send(
+                &mut outbox,
+                chat.lang,
+                &Msg::SessionReset,
+                &super::Keyboard::Remove,
+            )
+            .await;
+        }
+        let mut queue = VecDeque::from([Event::Input(d.input)]);
+        let mut rounds = 0;
+        while let Some(event) = queue.pop_front() {
+            rounds += 1;
+            if rounds > MAX_ROUNDS {
+                tracing::error!(
+                    chat.id = d.chat_id,
+                    "conversation did not settle; dropping the rest"
+                );
+                break;
+            }
+            let (next, effects) = step(&self.policy, chat, event, Utc::now());
+            chat = next;
+            for effect in effects {
+                if let Some(outcome) = self.perform(&chat, effect, &mut outbox).await {
+                    queue.push_back(Event::Outcome(outcome));
+                }
+            }
+        }
+        if chat != before || loaded.fresh || loaded.reset {
+            self.store.save_chat(d.chat_id, &chat).await?;
+        }
+        Ok(())
+    }
+
+    async fn perform(&self, chat: &Chat, effect: Effect, outbox: &mut Outbox) -> Option<Outcome> {
+        let user = chat.user_id;
+        match effect {
+            Effect::Reply { msg, keyboard } => {
+                self.send(outbox, chat.lang, &msg, &keyboard).await;
+                None
+            }
+            Effect::AnswerCallback { alert } => {
+                if let Some(id) = outbox.callback_id.take() {
+                    let alert = alert.map(|m| i18n::render(chat.lang, &m));
+                    if let Err(e) = self.telegram.answer_callback(&id, alert).await {
+                        tracing::debug!(error = %e, "answerCallbackQuery failed");
+                    }
+                }
+                None
+            }
+            Effect::FindLinkedCustomer { then } => {
+                let result = lookup(
+                    self.erp.customer_by_telegram(user).await,
+                    "find linked customer",
+                );
+                Some(Outcome::LinkLookup { result, then })
+            }
+            Effect::LookupPassport { passport } => {
+                let result = lookup(
+                    self.erp.customer_by_passport(passport.as_str()).await,
+                    "passport lookup",
+                );
+                Some(Outcome::PassportLookup(result))
+            }
+            Effect::FetchForContact { customer, phone } => {
+                let result = lookup(
+                    self.erp.customer(&customer).await,
+                    "customer for contact check",
+                );
+                Some(Outcome::ContactCustomer { result, phone })
+            }
+            Effect::WriteLink { record } => Some(self.write_link(record, user).await),
+            Effect::RefreshCustomer { customer, then } => {
+                let result = lookup(self.erp.customer(&customer).await, "refresh customer");
+                Some(Outcome::Refreshed { result, then })
+            }
+            Effect::ClearLink { session } => {
+                let ok = match self.erp.unlink_telegram(&session.customer, user).await {
+                    Ok(()) => {
+                        tracing::info!(chat.id = outbox.chat_id, erp.customer = %session.customer, "customer logged out");
+                        true
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "clearing the Telegram link failed");
+                        false
+                    }
+                };
+                Some(Outcome::LinkCleared { ok })
+            }
+        }
+    }
+
+    async fn write_link(&self, record: CustomerRecord, user: i64) -> Outcome {
+        let result = match self.erp.link_telegram(&record.name, user).await {
+            Ok(LinkWrite::Written) => {
+                tracing::info!(chat.id = user, erp.customer = %record.name, "customer linked");
+                WriteResult::Written
+            }
+            Ok(LinkWrite::Clash) => {
+                tracing::warn!(chat.id = user, erp.customer = %record.name, "link refused: already linked to another account");
+                WriteResult::Clash
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "writing the Telegram link failed");
+                WriteResult::Unavailable
+            }
+        };
+        Outcome::LinkWritten { record, result }
+    }
+
+    /// Sends one reply; a 403 marks the chat unreachable and silences the rest of the update.
+    async fn send(&self, outbox: &mut Outbox, lang: Lang, msg: &Msg, keyboard: &super::Keyboard) {
+        if outbox.unreachable {
+            return;
+        }
+        let text = i18n::render(lang, msg);
+        match self
+            .telegram
+            .send_html(outbox.chat_id, &text, keyboards::markup(lang, keyboard))
+            .await
+        {
+            Ok(()) => {}
+            Err(SendError::Unreachable) => {
+                outbox.unreachable = true;
+                tracing::info!(
+                    chat.id = outbox.chat_id,
+                    "chat unreachable (403); marking it"
+                );
+                if let Err(e) = self.store.mark_unreachable(outbox.chat_id).await {
+                    tracing::warn!(error = %e, "could not mark the chat unreachable");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(chat.id = outbox.chat_id, error = %e, "sending a reply failed")
+            }
+        }
+    }
+
+    /// Tells a group, once, that the bot works in private chats only.
+    pub async fn handle_group(
+        &self,
+        chat_id: i64,
+        language_code: Option<&str>,
+    ) -> Result<(), StoreError> {
+        if self.store.first_group_notice(chat_id).await? {
+            let lang = Lang::from_telegram(language_code);
+            let mut outbox = Outbox {
+                chat_id,
+                callback_id: None,
+                unreachable: false,
+            };
+            self.send(&mut outbox, lang, &Msg::PrivateOnly, &super::Keyboard::None)
+                .await;
+        }
+        Ok(())
+    }
+
+    /// `my_chat_member`: the user blocked or unblocked the bot.
+    pub async fn handle_membership(&self, chat_id: i64, reachable: bool) -> Result<(), StoreError> {
+        if reachable {
+            self.store.clear_unreachable(chat_id).await
+        } else {
+            self.store.mark_unreachable(chat_id).await
+        }
+    }
+}
+
+fn lookup(result: Result<Option<CustomerRecord>, ErpError>, what: &str) -> Lookup {
+    match result {
+        Ok(Some(record)) => Lookup::Found(record),
+        Ok(None) => Lookup::NotFound,
+        Err(e) => {
+            tracing::warn!(error = %e, what, "ERPNext request failed");
+            Lookup::Unavailable
+        }
+    }
+}

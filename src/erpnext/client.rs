@@ -1,0 +1,228 @@
+//! The typed facade: builds Frappe requests, sends them through the tower stack under an
+//! overall deadline, and decodes answers and errors.
+
+use std::time::Duration;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::{Method, header};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use super::{
+    error::ErpError,
+    query::ListQuery,
+    stack::{self, HttpService, StackSettings},
+};
+use crate::config::{ErpConfig, ErpSchema};
+
+/// Everything but RFC 3986 unreserved characters is encoded in a path segment, so names with
+/// spaces, `/`, `&` or `#` reach the right document.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// ERPNext client; cheap to clone.
+#[derive(Clone)]
+pub struct ErpClient {
+    http: reqwest::Client,
+    svc: HttpService,
+    base: String,
+    auth: String,
+    deadline: Duration,
+    schema: ErpSchema,
+}
+
+impl ErpClient {
+    pub fn new(config: &ErpConfig) -> Result<Self, ErpError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.attempt_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("erpnext-bot/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ErpError::Unreachable(e.to_string()))?;
+        let settings = StackSettings {
+            max_concurrency: config.max_concurrency,
+            attempt_timeout: config.attempt_timeout,
+            max_retries: config.max_retries,
+            base_backoff: Duration::from_millis(200),
+            max_retry_after: Duration::from_secs(5),
+        };
+        Ok(Self {
+            svc: stack::build(http.clone(), settings),
+            http,
+            base: config.base_url.as_str().trim_end_matches('/').to_owned(),
+            auth: format!(
+                "token {}:{}",
+                config.api_key.expose(),
+                config.api_secret.expose()
+            ),
+            deadline: config.deadline,
+            schema: config.schema.clone(),
+        })
+    }
+
+    pub fn schema(&self) -> &ErpSchema {
+        &self.schema
+    }
+
+    fn resource_url(&self, doctype: &str, name: Option<&str>) -> String {
+        let mut url = format!(
+            "{}/api/resource/{}",
+            self.base,
+            utf8_percent_encode(doctype, SEGMENT)
+        );
+        if let Some(name) = name {
+            url.push('/');
+            url.extend(utf8_percent_encode(name, SEGMENT));
+        }
+        url
+    }
+
+    /// Sends one request through the stack under the overall deadline; returns the body of a
+    /// 2xx answer or the decoded error.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Vec<u8>, ErpError> {
+        let mut builder = self
+            .http
+            .request(method, url)
+            .query(query)
+            .header(header::AUTHORIZATION, &self.auth)
+            .header(header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            builder = builder.json(body);
+        }
+        let request = builder
+            .build()
+            .map_err(|e| ErpError::Decode(format!("bad request: {e}")))?;
+        let work = async {
+            let response = self
+                .svc
+                .clone()
+                .oneshot(request)
+                .await
+                .map_err(transport_error)?;
+            let status = response.status();
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| transport_error(e.into()))?;
+            Ok::<_, ErpError>((status, bytes))
+        };
+        let (status, bytes) = tokio::time::timeout(self.deadline, work)
+            .await
+            .map_err(|_| ErpError::Timeout)??;
+        if status.is_success() {
+            Ok(bytes.to_vec())
+        } else {
+            Err(ErpError::from_response(status, &bytes))
+        }
+    }
+
+    /// `GET /api/resource/{doctype}/{name}` → the document (child tables inline).
+    pub async fn get_doc<T: DeserializeOwned>(
+        &self,
+        doctype: &str,
+        name: &str,
+    ) -> Result<T, ErpError> {
+        let url = self.resource_url(doctype, Some(name));
+        let body = self.send(Method::GET, &url, &[], None).await?;
+        decode_data(&body)
+    }
+
+    /// `PUT /api/resource/{doctype}/{name}` with only the changed keys.
+    pub async fn put_doc(
+        &self,
+        doctype: &str,
+        name: &str,
+        changes: &Value,
+    ) -> Result<(), ErpError> {
+        let url = self.resource_url(doctype, Some(name));
+        self.send(Method::PUT, &url, &[], Some(changes))
+            .await
+            .map(drop)
+    }
+
+    /// Lists every row the query matches, page by page until a short page.
+    pub async fn list<T: DeserializeOwned>(&self, query: &ListQuery) -> Result<Vec<T>, ErpError> {
+        let url = self.resource_url(&query.doctype, None);
+        let mut rows: Vec<T> = Vec::new();
+        loop {
+            let body = self
+                .send(Method::GET, &url, &query.params(rows.len()), None)
+                .await?;
+            let page: Vec<T> = decode_data(&body)?;
+            let short = page.len() < query.page_length;
+            rows.extend(page);
+            if let Some(limit) = query.limit.filter(|l| rows.len() >= *l) {
+                rows.truncate(limit);
+                return Ok(rows);
+            }
+            if short {
+                return Ok(rows);
+            }
+        }
+    }
+
+    /// `frappe.auth.get_logged_user`: proves the credentials.
+    pub async fn logged_user(&self) -> Result<String, ErpError> {
+        let url = format!("{}/api/method/frappe.auth.get_logged_user", self.base);
+        let body = self.send(Method::GET, &url, &[], None).await?;
+        let v: Value =
+            serde_json::from_slice(&body).map_err(|e| ErpError::Decode(e.to_string()))?;
+        v.get("message")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ErpError::Decode("no `message` in get_logged_user".into()))
+    }
+}
+
+fn decode_data<T: DeserializeOwned>(body: &[u8]) -> Result<T, ErpError> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<T> {
+        data: T,
+    }
+    serde_json::from_slice::<Envelope<T>>(body)
+        .map(|e| e.data)
+        .map_err(|e| ErpError::Decode(e.to_string()))
+}
+
+fn transport_error(e: tower::BoxError) -> ErpError {
+    if e.is::<tower::timeout::error::Elapsed>() {
+        return ErpError::Timeout;
+    }
+    match e.downcast::<reqwest::Error>() {
+        Ok(e) if e.is_timeout() => ErpError::Timeout,
+        Ok(e) => ErpError::Unreachable(without_url(&e)),
+        Err(e) => ErpError::Unreachable(e.to_string()),
+    }
+}
+
+/// reqwest errors print the URL, which may carry filter values (passports): drop it.
+fn without_url(e: &reqwest::Error) -> String {
+    let kind = if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() {
+        "body error"
+    } else {
+        "request failed"
+    };
+    let source = std::error::Error::source(e)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    format!("{kind}: {source}")
+}
+
+impl ErpError {
+    /// True for the failures a user sees as "try again later".
+    pub fn is_unavailable(&self) -> bool {
+        !matches!(self, ErpError::NotFound(_))
+    }
+}

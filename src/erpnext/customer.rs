@@ -1,0 +1,149 @@
+//! The Customer operations of linking (F1), auto-login (F2) and logout (F10), with the
+//! doctype and field names from configuration.
+
+use serde_json::{Map, Value, json};
+
+use super::{ErpClient, ErpError, ListQuery};
+use crate::config::ErpSchema;
+use crate::conversation::CustomerRecord;
+
+/// Outcome of writing the link field.
+#[derive(Debug)]
+pub enum LinkWrite {
+    Written,
+    /// The field holds another Telegram id, or ERPNext's unique check refused the value.
+    Clash,
+}
+
+impl ErpClient {
+    fn customer_fields(&self) -> Vec<String> {
+        let s = self.schema();
+        let mut fields = vec![
+            "name".to_owned(),
+            s.customer_name_field.clone(),
+            s.passport_field.clone(),
+            s.telegram_field.clone(),
+        ];
+        fields.extend(s.phone_fields.iter().cloned());
+        fields.dedup();
+        fields
+    }
+
+    async fn find_customer_by(
+        &self,
+        field: &str,
+        value: &str,
+    ) -> Result<Option<CustomerRecord>, ErpError> {
+        let fields = self.customer_fields();
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let query = ListQuery::new(&self.schema().customer_doctype, &fields)
+            .filter(field, "=", value)
+            .limit(2);
+        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        if rows.len() > 1 {
+            tracing::warn!(erp.doctype = %query.doctype, field, "two customers share a value of a field that must be unique");
+        }
+        Ok(rows.first().map(|row| record_from(self.schema(), row)))
+    }
+
+    /// The customer with this passport (the field is unique in ERPNext).
+    pub async fn customer_by_passport(
+        &self,
+        passport: &str,
+    ) -> Result<Option<CustomerRecord>, ErpError> {
+        self.find_customer_by(&self.schema().passport_field.clone(), passport)
+            .await
+    }
+
+    /// The customer whose link field holds this Telegram user id (F2 auto-login).
+    pub async fn customer_by_telegram(
+        &self,
+        user_id: i64,
+    ) -> Result<Option<CustomerRecord>, ErpError> {
+        self.find_customer_by(&self.schema().telegram_field.clone(), &user_id.to_string())
+            .await
+    }
+
+    /// Reads one customer afresh; `None` when it no longer exists.
+    pub async fn customer(&self, name: &str) -> Result<Option<CustomerRecord>, ErpError> {
+        match self
+            .get_doc::<Map<String, Value>>(&self.schema().customer_doctype, name)
+            .await
+        {
+            Ok(doc) => Ok(Some(record_from(self.schema(), &doc))),
+            Err(ErpError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes the Telegram id into the customer's link field. The caller re-read the customer
+    /// just before and saw the field empty; ERPNext's unique constraint is the second guard.
+    pub async fn link_telegram(&self, customer: &str, user_id: i64) -> Result<LinkWrite, ErpError> {
+        let changes = json!({ self.schema().telegram_field.clone(): user_id.to_string() });
+        match self
+            .put_doc(&self.schema().customer_doctype, customer, &changes)
+            .await
+        {
+            Ok(()) => Ok(LinkWrite::Written),
+            Err(e) if e.is_unique_clash() => Ok(LinkWrite::Clash),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Clears the link field, after re-reading that it still holds this user's id (an operator
+    /// may have moved it meanwhile; then there is nothing of ours to clear).
+    pub async fn unlink_telegram(&self, customer: &str, user_id: i64) -> Result<(), ErpError> {
+        match self.customer(customer).await? {
+            Some(record) if record.is_linked_to(user_id) => {
+                let changes = json!({ self.schema().telegram_field.clone(): Value::Null });
+                self.put_doc(&self.schema().customer_doctype, customer, &changes)
+                    .await
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Reads a Customer row or document into a record, whatever the JSON types of its fields.
+pub fn record_from(schema: &ErpSchema, doc: &Map<String, Value>) -> CustomerRecord {
+    let text = |field: &str| -> Option<String> {
+        match doc.get(field)? {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    CustomerRecord {
+        name: text("name").unwrap_or_default(),
+        display_name: text(&schema.customer_name_field).unwrap_or_default(),
+        passport: text(&schema.passport_field),
+        phones: schema.phone_fields.iter().filter_map(|f| text(f)).collect(),
+        telegram_id: text(&schema.telegram_field),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> ErpSchema {
+        ErpSchema {
+            customer_doctype: "Customer".into(),
+            customer_name_field: "customer_name".into(),
+            passport_field: "custom_passport_series".into(),
+            telegram_field: "custom_telegram_id".into(),
+            phone_fields: vec!["custom_phone_1".into(), "mobile_no".into()],
+        }
+    }
+
+    #[test]
+    fn a_record_tolerates_missing_null_and_numeric_fields() {
+        let doc = json!({"name": "C-1", "customer_name": "Ali", "custom_telegram_id": 42, "mobile_no": null, "custom_phone_1": " +998901234567 "});
+        let r = record_from(&schema(), doc.as_object().expect("object"));
+        assert_eq!(r.name, "C-1");
+        assert_eq!(r.telegram_id.as_deref(), Some("42"));
+        assert_eq!(r.phones, vec!["+998901234567"]);
+        assert_eq!(r.passport, None);
+        assert!(r.is_linked_to(42) && !r.is_linked_elsewhere(42) && r.is_linked_elsewhere(43));
+    }
+}

@@ -1,0 +1,13 @@
+//! ERPNext over Frappe's REST API v1: a typed facade ([`ErpClient`]) over a tower stack
+//! ([`stack`]), error decoding ([`error`]), list queries that page to the end ([`query`]) and
+//! the customer operations the conversation needs ([`customer`]).
+
+pub mod client;
+pub mod customer;
+pub mod error;
+pub mod query;
+pub mod stack;
+
+pub use client::ErpClient;
+pub use error::ErpError;
+pub use query::ListQuery;

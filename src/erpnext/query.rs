@@ -1,0 +1,91 @@
+//! List queries: explicit fields, filters, a stable order and an explicit page length on every
+//! request, because Frappe silently defaults to 20 rows and ignores unknown parameters.
+
+use serde_json::Value;
+
+#[derive(Clone, Debug)]
+pub struct ListQuery {
+    pub doctype: String,
+    pub fields: Vec<String>,
+    /// `[field, op, value]` or `[ChildDoctype, field, op, value]`.
+    pub filters: Vec<Value>,
+    pub order_by: String,
+    pub page_length: usize,
+    /// Stop after this many rows (`None`: page to the end).
+    pub limit: Option<usize>,
+    /// For child doctypes listed directly (`parent=Sales Order`).
+    pub parent: Option<String>,
+}
+
+impl ListQuery {
+    pub fn new(doctype: &str, fields: &[&str]) -> Self {
+        Self {
+            doctype: doctype.to_owned(),
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
+            filters: Vec::new(),
+            order_by: "name asc".to_owned(),
+            page_length: 100,
+            limit: None,
+            parent: None,
+        }
+    }
+
+    pub fn filter(mut self, field: &str, op: &str, value: impl Into<Value>) -> Self {
+        self.filters
+            .push(serde_json::json!([field, op, value.into()]));
+        self
+    }
+
+    pub fn order_by(mut self, order_by: &str) -> Self {
+        self.order_by = order_by.to_owned();
+        self
+    }
+
+    pub fn page_length(mut self, n: usize) -> Self {
+        self.page_length = n.max(1);
+        self
+    }
+
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self.page_length = self.page_length.min(n.max(1));
+        self
+    }
+
+    /// Query-string pairs for the page starting at `start`.
+    pub fn params(&self, start: usize) -> Vec<(&'static str, String)> {
+        let mut params = vec![
+            ("fields", Value::from(self.fields.clone()).to_string()),
+            ("filters", Value::from(self.filters.clone()).to_string()),
+            ("order_by", self.order_by.clone()),
+            ("limit_start", start.to_string()),
+            ("limit_page_length", self.page_length.to_string()),
+        ];
+        if let Some(parent) = &self.parent {
+            params.push(("parent", parent.clone()));
+        }
+        params
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_request_is_explicit() {
+        let q = ListQuery::new("Customer", &["name"])
+            .filter("custom_telegram_id", "=", "42")
+            .page_length(50);
+        let params = q.params(100);
+        let get = |k| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+        assert_eq!(get("fields").as_deref(), Some(r#"["name"]"#));
+        assert_eq!(
+            get("filters").as_deref(),
+            Some(r#"[["custom_telegram_id","=","42"]]"#)
+        );
+        assert_eq!(get("order_by").as_deref(), Some("name asc"));
+        assert_eq!(get("limit_start").as_deref(), Some("100"));
+        assert_eq!(get("limit_page_length").as_deref(), Some("50"));
+    }
+}

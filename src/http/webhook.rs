@@ -1,0 +1,131 @@
+//! `POST /telegram/webhook`: raw bytes → verify → parse → classify → claim → act → answer.
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use subtle::ConstantTimeEq;
+use teloxide_core::types::Update;
+use tracing::Instrument;
+
+use super::AppState;
+use crate::conversation::runner::Delivery;
+use crate::store::{Claim, StoreError};
+use crate::telegram::{Incoming, intake};
+
+pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// Seconds Telegram is asked to wait before delivering again after a transient failure.
+const RETRY_AFTER_SECS: &str = "2";
+
+pub async fn telegram(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if !secret_matches(&headers, state.telegram_secret.expose()) {
+        tracing::warn!("webhook call with a missing or wrong secret token");
+        return (StatusCode::UNAUTHORIZED, "bad secret token").into_response();
+    }
+    let update: Update = match serde_json::from_slice(&body) {
+        Ok(update) => update,
+        Err(e) => {
+            tracing::warn!(error = %e, bytes = body.len(), "webhook body is not a Telegram update");
+            return (StatusCode::BAD_REQUEST, "body is not a Telegram update").into_response();
+        }
+    };
+    let update_id = i64::from(update.id.0);
+    let incoming = intake::classify(&update);
+    let span = tracing::info_span!(
+        "update",
+        update.id = update_id,
+        chat.id = incoming.chat_id()
+    );
+    handle(state, update_id, incoming).instrument(span).await
+}
+
+async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> Response {
+    if let Incoming::Ignored(reason) = incoming {
+        tracing::debug!(reason, "update acknowledged without action");
+        return StatusCode::OK.into_response();
+    }
+    match state.store.claim_update(update_id).await {
+        Ok(Claim::Claimed) => {}
+        Ok(Claim::Done) => {
+            tracing::info!("duplicate update ignored");
+            return StatusCode::OK.into_response();
+        }
+        Ok(Claim::InProgress) => {
+            tracing::info!("update is being handled elsewhere; asking for redelivery");
+            return retry_later();
+        }
+        Err(e) => return transient(e),
+    }
+    let result = match incoming {
+        Incoming::Private {
+            chat_id,
+            user_id,
+            language_code,
+            input,
+            callback_id,
+        } => {
+            state
+                .runner
+                .handle(Delivery {
+                    chat_id,
+                    user_id,
+                    language_code,
+                    input,
+                    callback_id,
+                })
+                .await
+        }
+        Incoming::Group {
+            chat_id,
+            language_code,
+        } => {
+            state
+                .runner
+                .handle_group(chat_id, language_code.as_deref())
+                .await
+        }
+        Incoming::Membership { chat_id, reachable } => {
+            state.runner.handle_membership(chat_id, reachable).await
+        }
+        Incoming::Ignored(_) => Ok(()),
+    };
+    match result {
+        Ok(()) => {
+            if let Err(e) = state.store.finish_update(update_id).await {
+                // The work is done; the in-progress claim expires and a rare redelivery is
+                // handled again, which the conversation tolerates.
+                tracing::warn!(error = %e, "could not mark the update done");
+            }
+            StatusCode::OK.into_response()
+        }
+        Err(e) => {
+            if let Err(release) = state.store.release_update(update_id).await {
+                tracing::warn!(error = %release, "could not release the update claim; it expires by itself");
+            }
+            transient(e)
+        }
+    }
+}
+
+fn secret_matches(headers: &HeaderMap, expected: &str) -> bool {
+    headers
+        .get(SECRET_HEADER)
+        .is_some_and(|got| bool::from(got.as_bytes().ct_eq(expected.as_bytes())))
+}
+
+fn transient(e: StoreError) -> Response {
+    tracing::error!(error = %e, "transient failure; Telegram will deliver the update again");
+    retry_later()
+}
+
+fn retry_later() -> Response {
+    let mut response = (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_static(RETRY_AFTER_SECS),
+    );
+    response
+}

@@ -1,0 +1,133 @@
+//! English texts.
+
+use super::{CommandText, Label, Msg, ProfileView, support_line};
+use crate::format::escape_html as esc;
+
+pub(super) const COMMANDS: &[CommandText] = &[
+    CommandText {
+        command: "start",
+        description: "Start or show the welcome",
+    },
+    CommandText {
+        command: "menu",
+        description: "Show the main menu",
+    },
+    CommandText {
+        command: "help",
+        description: "What the bot can do",
+    },
+    CommandText {
+        command: "lang",
+        description: "Change the language",
+    },
+    CommandText {
+        command: "logout",
+        description: "Unlink this Telegram account",
+    },
+];
+
+pub(super) fn label(label: Label) -> &'static str {
+    match label {
+        Label::Profile => "👤 Profile",
+        Label::Language => "🌐 Language",
+        Label::ContactUs => "☎️ Contact us",
+        Label::SharePhone => "📱 Share my phone number",
+        Label::Cancel => "✖️ Cancel",
+        Label::Logout => "🚪 Log out",
+        Label::LogoutYes => "Yes, log out",
+        Label::LogoutNo => "No, stay",
+    }
+}
+
+fn profile(p: &ProfileView) -> String {
+    let phone = p
+        .phone_masked
+        .as_deref()
+        .map(esc)
+        .unwrap_or_else(|| "—".into());
+    format!(
+        "👤 <b>{}</b>\nPassport: <code>{}</code>\nPhone: <code>{}</code>",
+        esc(&p.name),
+        esc(&p.passport_masked),
+        phone
+    )
+}
+
+pub(super) fn text(msg: &Msg) -> String {
+    match msg {
+        Msg::Greeting => {
+            "👋 Welcome! This bot shows your instalment contracts, payment schedule and \
+            payments, and reminds you before due dates.\n\nTo start, send your passport series and \
+            number, for example <code>AA1234567</code>."
+                .into()
+        }
+        Msg::AskPassport => {
+            "Please send your passport series and number, for example <code>AA1234567</code>."
+                .into()
+        }
+        Msg::PassportFormat => "That does not look like a passport number. Send two letters and \
+            seven digits, for example <code>AA1234567</code>."
+            .into(),
+        Msg::PassportNotFound => "We could not find a customer with this passport. Check the \
+            number and try again."
+            .into(),
+        Msg::AlreadyLinked { support } => format!(
+            "This passport is already linked to another Telegram account. If that is not you, \
+             please contact us.{}",
+            support_line("Support:", support)
+        ),
+        Msg::AskContact => "Thank you! Now confirm it is you: tap the button below to share \
+            your phone number."
+            .into(),
+        Msg::ContactNotOwn => {
+            "Please share <b>your own</b> phone number with the button below.".into()
+        }
+        Msg::PhoneMismatch { support } => format!(
+            "This phone number does not match the one in your contract.{}",
+            support_line("If your number has changed, call us:", support)
+        ),
+        Msg::ContactExpected => "Please tap the button below to share your phone number, or \
+            send /start to begin again."
+            .into(),
+        Msg::Linked { profile: p } => {
+            format!("✅ Your account is linked.\n\n{}", profile(p))
+        }
+        Msg::WelcomeBack { profile: p } => {
+            format!("👋 Welcome back, {}!\n\n{}", esc(&p.name), profile(p))
+        }
+        Msg::Profile { profile: p } => profile(p),
+        Msg::Menu => "Choose an item from the menu below.".into(),
+        Msg::Help { support } => format!(
+            "I show your contracts and payments and remind you before due dates.\n\n\
+             /start — welcome\n/menu — main menu\n/lang — language\n/logout — unlink this \
+             account\n/help — this help{}",
+            support_line("Support:", support)
+        ),
+        Msg::ChooseLanguage => "Choose your language:".into(),
+        Msg::LanguageChanged => "Language set to English.".into(),
+        Msg::ContactUs { support } => match support {
+            Some(phone) => format!("☎️ Call us: {}", esc(phone)),
+            None => "☎️ Please contact the shop where you signed your contract.".into(),
+        },
+        Msg::ConfirmLogout => "Unlink this Telegram account from your customer record?".into(),
+        Msg::LoggedOut => "You have logged out. Send /start to link your account again.".into(),
+        Msg::LogoutCancelled => "Fine, you stay logged in.".into(),
+        Msg::TooManyAttempts { minutes } => {
+            format!("Too many unsuccessful attempts. Please try again in {minutes} min.")
+        }
+        Msg::ErpUnavailable => "Sorry, our system is not answering right now. Please try again \
+            later."
+            .into(),
+        Msg::SessionReset => "Sorry, we had to restart our conversation.".into(),
+        Msg::LinkGone => "Your Telegram account is no longer linked to a customer record. \
+            Please link it again."
+            .into(),
+        Msg::NotUnderstood => "I did not understand that. Please use the menu below.".into(),
+        Msg::TextExpected => "Please send your passport number as text, for example \
+            <code>AA1234567</code>."
+            .into(),
+        Msg::PrivateOnly => "I only work in private chats. Please write to me directly.".into(),
+        Msg::ButtonExpired => "This button is no longer valid.".into(),
+        Msg::TryAgain => "Something went wrong, please try again.".into(),
+    }
+}

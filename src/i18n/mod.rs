@@ -1,0 +1,204 @@
+//! Every user-visible text, one module per language (`uz` Latin, `ru`, `en`).
+//!
+//! Handlers and the conversation speak in [`Msg`] and [`Label`] values; only this module turns
+//! them into words. Dynamic values are HTML-escaped here, once, with [`crate::format::escape_html`].
+
+mod en;
+mod ru;
+mod uz;
+
+use serde::{Deserialize, Serialize};
+
+/// A language the bot speaks.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Uzbek, Latin script: the default for every `language_code` other than ru and en.
+    Uz,
+    Ru,
+    En,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Uz, Lang::Ru, Lang::En];
+
+    /// The first choice for a new user, from Telegram's `language_code` (`ru-RU` counts as ru).
+    pub fn from_telegram(code: Option<&str>) -> Lang {
+        let primary = code
+            .unwrap_or_default()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or_default();
+        match primary.to_ascii_lowercase().as_str() {
+            "ru" => Lang::Ru,
+            "en" => Lang::En,
+            _ => Lang::Uz,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Uz => "uz",
+            Lang::Ru => "ru",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.code() == code)
+    }
+}
+
+/// The profile as shown to its owner: identifiers already masked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileView {
+    pub name: String,
+    pub passport_masked: String,
+    pub phone_masked: Option<String>,
+}
+
+/// A message the bot can say. Values inside are raw; the renderer escapes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// First contact: who we are, then the passport question.
+    Greeting,
+    /// Asks for the passport series and number (with an example).
+    AskPassport,
+    /// The text is not a passport number; explains the format with an example.
+    PassportFormat,
+    /// No customer has this passport.
+    PassportNotFound,
+    /// The passport belongs to a customer already linked to another Telegram account.
+    AlreadyLinked { support: Option<String> },
+    /// Passport found: asks to share the phone number with the button.
+    AskContact,
+    /// A contact that is not the sender's own number was shared.
+    ContactNotOwn,
+    /// The shared number does not match the customer's phones in ERPNext.
+    PhoneMismatch { support: Option<String> },
+    /// A text or other message arrived while the contact button was expected.
+    ContactExpected,
+    /// Linking succeeded.
+    Linked { profile: ProfileView },
+    /// A linked customer came back.
+    WelcomeBack { profile: ProfileView },
+    /// The customer's profile.
+    Profile { profile: ProfileView },
+    /// Points at the menu keyboard.
+    Menu,
+    /// Commands and what they do.
+    Help { support: Option<String> },
+    /// Offers the language buttons.
+    ChooseLanguage,
+    /// Confirms a language change (in the new language).
+    LanguageChanged,
+    /// The support contact.
+    ContactUs { support: Option<String> },
+    /// Asks to confirm logging out.
+    ConfirmLogout,
+    /// The link was removed.
+    LoggedOut,
+    /// Logout was cancelled.
+    LogoutCancelled,
+    /// Too many failed passport or phone attempts; try again in so many minutes.
+    TooManyAttempts { minutes: u64 },
+    /// ERPNext is slow or down.
+    ErpUnavailable,
+    /// The chat's stored state could not be read; the conversation starts over.
+    SessionReset,
+    /// The link was removed in ERPNext: the customer must link again.
+    LinkGone,
+    /// Free text the bot does not understand, from a linked customer.
+    NotUnderstood,
+    /// A photo, sticker or the like where a passport number (text) was expected.
+    TextExpected,
+    /// The bot only works in private chats.
+    PrivateOnly,
+    /// Callback alert: the button is outdated or not for this chat.
+    ButtonExpired,
+    /// Callback alert: something went wrong, try again.
+    TryAgain,
+}
+
+/// A button label. Reply-keyboard presses arrive as text and are mapped back to labels with
+/// [`label_for_text`], in any language, so routing never depends on the current language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Label {
+    Profile,
+    Language,
+    ContactUs,
+    SharePhone,
+    Cancel,
+    Logout,
+    LogoutYes,
+    LogoutNo,
+}
+
+/// The reply-keyboard buttons that are routed back from their text.
+pub const REPLY_LABELS: [Label; 5] = [
+    Label::Profile,
+    Label::Language,
+    Label::ContactUs,
+    Label::SharePhone,
+    Label::Cancel,
+];
+
+/// A bot command and its description, for `setMyCommands`.
+pub struct CommandText {
+    pub command: &'static str,
+    pub description: &'static str,
+}
+
+/// Renders a message in a language, escaping every dynamic value.
+pub fn render(lang: Lang, msg: &Msg) -> String {
+    match lang {
+        Lang::Uz => uz::text(msg),
+        Lang::Ru => ru::text(msg),
+        Lang::En => en::text(msg),
+    }
+}
+
+pub fn label(lang: Lang, label: Label) -> &'static str {
+    match lang {
+        Lang::Uz => uz::label(label),
+        Lang::Ru => ru::label(label),
+        Lang::En => en::label(label),
+    }
+}
+
+/// The commands menu shown by Telegram, per language.
+pub fn commands(lang: Lang) -> &'static [CommandText] {
+    match lang {
+        Lang::Uz => uz::COMMANDS,
+        Lang::Ru => ru::COMMANDS,
+        Lang::En => en::COMMANDS,
+    }
+}
+
+/// The name of a language in itself, for the language buttons.
+pub fn language_name(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Uz => "🇺🇿 O'zbekcha",
+        Lang::Ru => "🇷🇺 Русский",
+        Lang::En => "🇬🇧 English",
+    }
+}
+
+/// Maps the text of a reply-keyboard press back to its label, whatever language it was in.
+pub fn label_for_text(text: &str) -> Option<Label> {
+    let text = text.trim();
+    REPLY_LABELS
+        .into_iter()
+        .find(|l| Lang::ALL.into_iter().any(|lang| label(lang, *l) == text))
+}
+
+/// The support line appended to refusals, or nothing when no support phone is configured.
+fn support_line(prefix: &str, support: &Option<String>) -> String {
+    match support {
+        Some(phone) => format!("\n{prefix} {}", crate::format::escape_html(phone)),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

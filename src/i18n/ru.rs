@@ -1,0 +1,139 @@
+//! Russian texts.
+
+use super::{CommandText, Label, Msg, ProfileView, support_line};
+use crate::format::escape_html as esc;
+
+pub(super) const COMMANDS: &[CommandText] = &[
+    CommandText {
+        command: "start",
+        description: "Начать или показать приветствие",
+    },
+    CommandText {
+        command: "menu",
+        description: "Показать главное меню",
+    },
+    CommandText {
+        command: "help",
+        description: "Что умеет бот",
+    },
+    CommandText {
+        command: "lang",
+        description: "Сменить язык",
+    },
+    CommandText {
+        command: "logout",
+        description: "Отвязать этот аккаунт Telegram",
+    },
+];
+
+pub(super) fn label(label: Label) -> &'static str {
+    match label {
+        Label::Profile => "👤 Профиль",
+        Label::Language => "🌐 Язык",
+        Label::ContactUs => "☎️ Связаться с нами",
+        Label::SharePhone => "📱 Отправить мой номер телефона",
+        Label::Cancel => "✖️ Отмена",
+        Label::Logout => "🚪 Выйти",
+        Label::LogoutYes => "Да, выйти",
+        Label::LogoutNo => "Нет, остаться",
+    }
+}
+
+fn profile(p: &ProfileView) -> String {
+    let phone = p
+        .phone_masked
+        .as_deref()
+        .map(esc)
+        .unwrap_or_else(|| "—".into());
+    format!(
+        "👤 <b>{}</b>\nПаспорт: <code>{}</code>\nТелефон: <code>{}</code>",
+        esc(&p.name),
+        esc(&p.passport_masked),
+        phone
+    )
+}
+
+pub(super) fn text(msg: &Msg) -> String {
+    match msg {
+        Msg::Greeting => {
+            "👋 Добро пожаловать! Этот бот показывает ваши договоры рассрочки, график \
+            платежей и платежи, а также заранее напоминает о датах оплаты.\n\nЧтобы начать, \
+            отправьте серию и номер паспорта, например <code>AA1234567</code>."
+                .into()
+        }
+        Msg::AskPassport => {
+            "Пожалуйста, отправьте серию и номер паспорта, например <code>AA1234567</code>.".into()
+        }
+        Msg::PassportFormat => "Это не похоже на номер паспорта. Отправьте две буквы и семь \
+            цифр, например <code>AA1234567</code>."
+            .into(),
+        Msg::PassportNotFound => "Мы не нашли клиента с таким паспортом. Проверьте номер и \
+            попробуйте ещё раз."
+            .into(),
+        Msg::AlreadyLinked { support } => format!(
+            "Этот паспорт уже привязан к другому аккаунту Telegram. Если это не ваш аккаунт, \
+             пожалуйста, свяжитесь с нами.{}",
+            support_line("Служба поддержки:", support)
+        ),
+        Msg::AskContact => "Спасибо! Теперь подтвердите, что это вы: нажмите кнопку ниже, \
+            чтобы отправить свой номер телефона."
+            .into(),
+        Msg::ContactNotOwn => {
+            "Пожалуйста, отправьте <b>свой собственный</b> номер телефона с помощью кнопки ниже."
+                .into()
+        }
+        Msg::PhoneMismatch { support } => format!(
+            "Этот номер телефона не совпадает с номером, указанным в вашем договоре.{}",
+            support_line("Если ваш номер изменился, позвоните нам:", support)
+        ),
+        Msg::ContactExpected => "Пожалуйста, нажмите кнопку ниже, чтобы отправить свой номер \
+            телефона, или отправьте /start, чтобы начать заново."
+            .into(),
+        Msg::Linked { profile: p } => {
+            format!("✅ Ваш аккаунт привязан.\n\n{}", profile(p))
+        }
+        Msg::WelcomeBack { profile: p } => {
+            format!("👋 С возвращением, {}!\n\n{}", esc(&p.name), profile(p))
+        }
+        Msg::Profile { profile: p } => profile(p),
+        Msg::Menu => "Выберите пункт в меню ниже.".into(),
+        Msg::Help { support } => format!(
+            "Я показываю ваши договоры и платежи и заранее напоминаю о датах оплаты.\n\n\
+             /start — приветствие\n/menu — главное меню\n/lang — язык\n/logout — отвязать этот \
+             аккаунт\n/help — эта справка{}",
+            support_line("Служба поддержки:", support)
+        ),
+        Msg::ChooseLanguage => "Выберите язык:".into(),
+        Msg::LanguageChanged => "Язык изменён на русский.".into(),
+        Msg::ContactUs { support } => match support {
+            Some(phone) => format!("☎️ Позвоните нам: {}", esc(phone)),
+            None => "☎️ Пожалуйста, обратитесь в магазин, где вы оформили договор.".into(),
+        },
+        Msg::ConfirmLogout => "Отвязать этот аккаунт Telegram от вашего профиля клиента?".into(),
+        Msg::LoggedOut => {
+            "Вы вышли из аккаунта. Отправьте /start, чтобы снова привязать аккаунт.".into()
+        }
+        Msg::LogoutCancelled => "Хорошо, вы остаётесь в системе.".into(),
+        Msg::TooManyAttempts { minutes } => format!(
+            "Слишком много неудачных попыток. Пожалуйста, попробуйте снова через {minutes} мин."
+        ),
+        Msg::ErpUnavailable => "Извините, наша система сейчас не отвечает. Пожалуйста, \
+            попробуйте позже."
+            .into(),
+        Msg::SessionReset => "Извините, нам пришлось начать диалог заново.".into(),
+        Msg::LinkGone => "Ваш аккаунт Telegram больше не привязан к профилю клиента. \
+            Пожалуйста, привяжите его снова."
+            .into(),
+        Msg::NotUnderstood => "Не удалось понять ваше сообщение. Пожалуйста, воспользуйтесь \
+            меню ниже."
+            .into(),
+        Msg::TextExpected => "Пожалуйста, отправьте номер паспорта текстом, например \
+            <code>AA1234567</code>."
+            .into(),
+        Msg::PrivateOnly => "Я работаю только в личных чатах. Пожалуйста, напишите мне в \
+            личные сообщения."
+            .into(),
+        Msg::ButtonExpired => "Эта кнопка больше не действует.".into(),
+        Msg::TryAgain => "Что-то пошло не так, пожалуйста, попробуйте ещё раз.".into(),
+    }
+}

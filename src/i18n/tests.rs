@@ -1,0 +1,112 @@
+use super::*;
+
+fn every_msg() -> Vec<Msg> {
+    let p = ProfileView {
+        name: "Ali <&> Valiyev".into(),
+        passport_masked: "AB*****67".into(),
+        phone_masked: Some("+998*****4567".into()),
+    };
+    let support = Some("+998 71 200-00-00".to_string());
+    vec![
+        Msg::Greeting,
+        Msg::AskPassport,
+        Msg::PassportFormat,
+        Msg::PassportNotFound,
+        Msg::AlreadyLinked {
+            support: support.clone(),
+        },
+        Msg::AskContact,
+        Msg::ContactNotOwn,
+        Msg::PhoneMismatch {
+            support: support.clone(),
+        },
+        Msg::ContactExpected,
+        Msg::Linked { profile: p.clone() },
+        Msg::WelcomeBack { profile: p.clone() },
+        Msg::Profile { profile: p },
+        Msg::Menu,
+        Msg::Help {
+            support: support.clone(),
+        },
+        Msg::ChooseLanguage,
+        Msg::LanguageChanged,
+        Msg::ContactUs { support },
+        Msg::ConfirmLogout,
+        Msg::LoggedOut,
+        Msg::LogoutCancelled,
+        Msg::TooManyAttempts { minutes: 42 },
+        Msg::ErpUnavailable,
+        Msg::SessionReset,
+        Msg::LinkGone,
+        Msg::NotUnderstood,
+        Msg::TextExpected,
+        Msg::PrivateOnly,
+        Msg::ButtonExpired,
+        Msg::TryAgain,
+    ]
+}
+
+#[test]
+fn every_message_renders_in_every_language() {
+    for lang in Lang::ALL {
+        for msg in every_msg() {
+            let text = render(lang, &msg);
+            assert!(!text.trim().is_empty(), "{lang:?} {msg:?}");
+            assert!(text.chars().count() < 4096);
+        }
+    }
+}
+
+#[test]
+fn dynamic_values_are_escaped() {
+    for lang in Lang::ALL {
+        let text = render(lang, &every_msg()[10]);
+        assert!(
+            text.contains("Ali &lt;&amp;&gt; Valiyev"),
+            "{lang:?}: {text}"
+        );
+        assert!(!text.contains("<&>"));
+    }
+}
+
+#[test]
+fn languages_differ_where_they_should() {
+    assert_ne!(
+        render(Lang::En, &Msg::Greeting),
+        render(Lang::Ru, &Msg::Greeting)
+    );
+    assert_ne!(
+        render(Lang::En, &Msg::Greeting),
+        render(Lang::Uz, &Msg::Greeting)
+    );
+    assert_ne!(
+        render(Lang::Ru, &Msg::Greeting),
+        render(Lang::Uz, &Msg::Greeting)
+    );
+}
+
+#[test]
+fn reply_labels_map_back_unambiguously_in_every_language() {
+    for lang in Lang::ALL {
+        for l in REPLY_LABELS {
+            assert_eq!(label_for_text(label(lang, l)), Some(l), "{lang:?} {l:?}");
+        }
+    }
+    assert_eq!(label_for_text("AA1234567"), None);
+}
+
+#[test]
+fn language_comes_from_telegram_code() {
+    assert_eq!(Lang::from_telegram(Some("ru")), Lang::Ru);
+    assert_eq!(Lang::from_telegram(Some("en-GB")), Lang::En);
+    assert_eq!(Lang::from_telegram(Some("uz")), Lang::Uz);
+    assert_eq!(Lang::from_telegram(Some("de")), Lang::Uz);
+    assert_eq!(Lang::from_telegram(None), Lang::Uz);
+}
+
+#[test]
+fn commands_are_the_same_set_in_every_language() {
+    let names = |l| commands(l).iter().map(|c| c.command).collect::<Vec<_>>();
+    assert_eq!(names(Lang::En), names(Lang::Ru));
+    assert_eq!(names(Lang::En), names(Lang::Uz));
+}

@@ -1,0 +1,148 @@
+//! Uzbek (Latin script) texts.
+
+use super::{CommandText, Label, Msg, ProfileView, support_line};
+use crate::format::escape_html as esc;
+
+pub(super) const COMMANDS: &[CommandText] = &[
+    CommandText {
+        command: "start",
+        description: "Boshlash yoki salomlashuv xabarini ko'rsatish",
+    },
+    CommandText {
+        command: "menu",
+        description: "Asosiy menyuni ko'rsatish",
+    },
+    CommandText {
+        command: "help",
+        description: "Bot nimalar qila oladi",
+    },
+    CommandText {
+        command: "lang",
+        description: "Tilni o'zgartirish",
+    },
+    CommandText {
+        command: "logout",
+        description: "Ushbu Telegram akkauntini profildan uzish",
+    },
+];
+
+pub(super) fn label(label: Label) -> &'static str {
+    match label {
+        Label::Profile => "👤 Profil",
+        Label::Language => "🌐 Til",
+        Label::ContactUs => "☎️ Biz bilan bog'lanish",
+        Label::SharePhone => "📱 Telefon raqamimni yuborish",
+        Label::Cancel => "✖️ Bekor qilish",
+        Label::Logout => "🚪 Chiqish",
+        Label::LogoutYes => "Ha, chiqish",
+        Label::LogoutNo => "Yo'q, qolaman",
+    }
+}
+
+fn profile(p: &ProfileView) -> String {
+    let phone = p
+        .phone_masked
+        .as_deref()
+        .map(esc)
+        .unwrap_or_else(|| "—".into());
+    format!(
+        "👤 <b>{}</b>\nPasport: <code>{}</code>\nTelefon: <code>{}</code>",
+        esc(&p.name),
+        esc(&p.passport_masked),
+        phone
+    )
+}
+
+pub(super) fn text(msg: &Msg) -> String {
+    match msg {
+        Msg::Greeting => "👋 Xush kelibsiz! Ushbu bot muddatli to'lov shartnomalaringiz, to'lov \
+            jadvali va to'lovlaringizni ko'rsatadi hamda to'lov muddatidan oldin eslatib \
+            turadi.\n\nBoshlash uchun pasport seriyasi va raqamini yuboring, masalan: \
+            <code>AA1234567</code>."
+            .into(),
+        Msg::AskPassport => {
+            "Iltimos, pasport seriyasi va raqamini yuboring, masalan: <code>AA1234567</code>."
+                .into()
+        }
+        Msg::PassportFormat => "Bu pasport raqamiga o'xshamaydi. Ikkita harf va yettita raqam \
+            yuboring, masalan: <code>AA1234567</code>."
+            .into(),
+        Msg::PassportNotFound => "Bu pasport bo'yicha mijoz topilmadi. Raqamni tekshirib, \
+            qaytadan urinib ko'ring."
+            .into(),
+        Msg::AlreadyLinked { support } => format!(
+            "Bu pasport allaqachon boshqa Telegram akkauntiga bog'langan. Agar u akkaunt sizniki \
+             bo'lmasa, iltimos, biz bilan bog'laning.{}",
+            support_line("Qo'llab-quvvatlash xizmati:", support)
+        ),
+        Msg::AskContact => "Rahmat! Endi shaxsingizni tasdiqlang: telefon raqamingizni yuborish \
+            uchun quyidagi tugmani bosing."
+            .into(),
+        Msg::ContactNotOwn => {
+            "Iltimos, quyidagi tugma orqali <b>o'zingizning</b> telefon raqamingizni yuboring."
+                .into()
+        }
+        Msg::PhoneMismatch { support } => format!(
+            "Bu telefon raqami shartnomangizda ko'rsatilgan raqamga mos kelmaydi.{}",
+            support_line(
+                "Agar raqamingiz o'zgargan bo'lsa, bizga qo'ng'iroq qiling:",
+                support
+            )
+        ),
+        Msg::ContactExpected => "Iltimos, telefon raqamingizni yuborish uchun quyidagi tugmani \
+            bosing yoki qaytadan boshlash uchun /start buyrug'ini yuboring."
+            .into(),
+        Msg::Linked { profile: p } => {
+            format!("✅ Akkauntingiz bog'landi.\n\n{}", profile(p))
+        }
+        Msg::WelcomeBack { profile: p } => {
+            format!(
+                "👋 Qaytganingizdan xursandmiz, {}!\n\n{}",
+                esc(&p.name),
+                profile(p)
+            )
+        }
+        Msg::Profile { profile: p } => profile(p),
+        Msg::Menu => "Quyidagi menyudan kerakli bo'limni tanlang.".into(),
+        Msg::Help { support } => format!(
+            "Men shartnomalaringiz va to'lovlaringizni ko'rsataman hamda to'lov muddatidan oldin \
+             eslatib turaman.\n\n\
+             /start — salomlashuv\n/menu — asosiy menyu\n/lang — til\n/logout — ushbu \
+             akkauntni uzish\n/help — ushbu yordam{}",
+            support_line("Qo'llab-quvvatlash xizmati:", support)
+        ),
+        Msg::ChooseLanguage => "Tilni tanlang:".into(),
+        Msg::LanguageChanged => "Til o'zbek tiliga o'zgartirildi.".into(),
+        Msg::ContactUs { support } => match support {
+            Some(phone) => format!("☎️ Bizga qo'ng'iroq qiling: {}", esc(phone)),
+            None => "☎️ Iltimos, shartnomangiz rasmiylashtirilgan do'konga murojaat qiling.".into(),
+        },
+        Msg::ConfirmLogout => "Ushbu Telegram akkauntini mijoz profilingizdan uzasizmi?".into(),
+        Msg::LoggedOut => "Siz tizimdan chiqdingiz. Akkauntingizni qayta bog'lash uchun /start \
+            buyrug'ini yuboring."
+            .into(),
+        Msg::LogoutCancelled => "Yaxshi, siz tizimda qolasiz.".into(),
+        Msg::TooManyAttempts { minutes } => format!(
+            "Muvaffaqiyatsiz urinishlar juda ko'p bo'ldi. Iltimos, {minutes} daqiqadan so'ng \
+             qayta urinib ko'ring."
+        ),
+        Msg::ErpUnavailable => "Kechirasiz, tizimimiz hozir javob bermayapti. Iltimos, keyinroq \
+            qayta urinib ko'ring."
+            .into(),
+        Msg::SessionReset => "Kechirasiz, suhbatni qaytadan boshlashga to'g'ri keldi.".into(),
+        Msg::LinkGone => "Telegram akkauntingiz endi mijoz profiliga bog'lanmagan. Iltimos, \
+            uni qaytadan bog'lang."
+            .into(),
+        Msg::NotUnderstood => "Kechirasiz, sizni tushunmadim. Iltimos, quyidagi menyudan \
+            foydalaning."
+            .into(),
+        Msg::TextExpected => "Iltimos, pasport raqamingizni matn ko'rinishida yuboring, \
+            masalan: <code>AA1234567</code>."
+            .into(),
+        Msg::PrivateOnly => "Men faqat shaxsiy chatlarda ishlayman. Iltimos, menga shaxsiy \
+            xabar yozing."
+            .into(),
+        Msg::ButtonExpired => "Bu tugma endi amal qilmaydi.".into(),
+        Msg::TryAgain => "Nimadir xato ketdi, iltimos, qaytadan urinib ko'ring.".into(),
+    }
+}

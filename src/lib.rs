@@ -1,0 +1,17 @@
+//! erpnext-bot: a Telegram self-service bot for customers of instalment-sales businesses that
+//! run ERPNext. One axum service: Telegram webhooks in, a conversation state machine kept in
+//! Redis, an ERPNext REST client behind a tower stack.
+
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod conversation;
+pub mod erpnext;
+pub mod format;
+pub mod http;
+pub mod i18n;
+pub mod secret;
+pub mod startup;
+pub mod store;
+pub mod telegram;
+pub mod telemetry;

@@ -1,0 +1,133 @@
+//! Building the application from configuration, binding its listener, running it until a
+//! shutdown signal, letting in-flight requests finish.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::conversation::{Policy, runner::Runner};
+use crate::erpnext::ErpClient;
+use crate::http::{self, AppState};
+use crate::store::Store;
+use crate::telegram::TelegramClient;
+
+/// The clients every command needs, built from configuration.
+#[derive(Clone)]
+pub struct Clients {
+    pub erp: ErpClient,
+    pub telegram: TelegramClient,
+    pub store: Store,
+}
+
+impl Clients {
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        Ok(Self {
+            erp: ErpClient::new(&config.erp).context("building the ERPNext client")?,
+            telegram: TelegramClient::new(&config.telegram)
+                .context("building the Telegram client")?,
+            store: Store::new(&config.redis).context("building the Redis pool")?,
+        })
+    }
+}
+
+/// A built service with its listener bound: tests read [`Application::port`] after binding
+/// `127.0.0.1:0`.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    clients: Clients,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let secret = config
+            .telegram
+            .webhook_secret
+            .clone()
+            .context("TELEGRAM_WEBHOOK_SECRET is required to serve")?;
+        let clients = Clients::new(config)?;
+        let runner = Runner {
+            erp: clients.erp.clone(),
+            telegram: clients.telegram.clone(),
+            store: clients.store.clone(),
+            policy: Policy {
+                require_phone: config.auth.require_phone,
+                max_attempts: config.auth.max_attempts,
+                attempt_window_secs: config.auth.attempt_window.as_secs() as i64,
+                support: config.support_phone.clone(),
+            },
+        };
+        let state = AppState {
+            runner: Arc::new(runner),
+            store: clients.store.clone(),
+            telegram_secret: secret,
+        };
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| format!("binding LISTEN_ADDR {}", config.listen_addr))?;
+        Ok(Self {
+            listener,
+            router: http::router(state),
+            clients,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    /// Serves until `shutdown` completes, then waits for in-flight requests to finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let telegram = self.clients.telegram.clone();
+        tokio::spawn(async move {
+            match telegram.set_commands().await {
+                Ok(()) => tracing::info!("bot commands registered for uz, ru, en"),
+                Err(e) => tracing::warn!(error = %e, "could not register bot commands"),
+            }
+        });
+        if let Ok(addr) = self.listener.local_addr() {
+            tracing::info!(%addr, "listening");
+        }
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

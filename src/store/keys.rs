@@ -1,0 +1,38 @@
+//! The key layout. Every key is `{prefix}:{kind}:{id}` with numeric Telegram ids only: no
+//! passport or phone number ever becomes part of a key.
+
+#[derive(Clone, Debug)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// Hash with the chat's conversation record.
+    pub fn chat(&self, chat_id: i64) -> String {
+        format!("{}:chat:{chat_id}", self.prefix)
+    }
+
+    /// Claim of a Telegram `update_id`.
+    pub fn update(&self, update_id: i64) -> String {
+        format!("{}:update:{update_id}", self.prefix)
+    }
+
+    /// Per-chat processing lock.
+    pub fn chat_lock(&self, chat_id: i64) -> String {
+        format!("{}:lock:chat:{chat_id}", self.prefix)
+    }
+
+    pub fn group_notice(&self, chat_id: i64) -> String {
+        format!("{}:groupnotice:{chat_id}", self.prefix)
+    }
+
+    pub fn unreachable(&self, chat_id: i64) -> String {
+        format!("{}:unreachable:{chat_id}", self.prefix)
+    }
+}

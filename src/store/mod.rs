@@ -1,0 +1,164 @@
+//! Redis: everything the service remembers. Key layout in [`keys`]; every key starts with
+//! `REDIS_KEY_PREFIX`. No key or value holds a full passport or phone number.
+//!
+//! - chat records (a hash per chat, schema-versioned) — [`chat`]
+//! - update claims, so each Telegram `update_id` is acted on once — [`updates`]
+//! - per-chat locks, so one chat's updates run one at a time across replicas — [`lock`]
+//! - marks: chats that blocked the bot, groups already told we work in private only.
+
+pub mod chat;
+pub mod keys;
+pub mod lock;
+pub mod updates;
+
+use std::time::Duration;
+
+use deadpool_redis::{Pool, Runtime, redis};
+
+use crate::config::RedisConfig;
+pub use chat::Loaded;
+pub use keys::Keys;
+pub use lock::ChatLock;
+pub use updates::Claim;
+
+/// How long one Redis operation may take before it counts as Redis being down.
+const OP_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("redis unavailable: {0}")]
+    Unavailable(String),
+    #[error("redis did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("chat {0} is busy with another update")]
+    Busy(i64),
+}
+
+impl From<redis::RedisError> for StoreError {
+    fn from(e: redis::RedisError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+impl From<deadpool_redis::PoolError> for StoreError {
+    fn from(e: deadpool_redis::PoolError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// A handle on Redis; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+    keys: Keys,
+}
+
+impl Store {
+    /// Builds the pool. Connections are made lazily, so this succeeds while Redis is down.
+    pub fn new(config: &RedisConfig) -> Result<Self, StoreError> {
+        let mut cfg = deadpool_redis::Config::from_url(config.url.expose());
+        cfg.pool = Some(deadpool_redis::PoolConfig {
+            max_size: 64,
+            timeouts: deadpool_redis::Timeouts {
+                wait: Some(OP_TIMEOUT),
+                create: Some(OP_TIMEOUT),
+                recycle: Some(OP_TIMEOUT),
+            },
+            ..Default::default()
+        });
+        let pool = cfg
+            .create_pool(Some(Runtime::Tokio1))
+            .map_err(|e| StoreError::Unavailable(format!("bad REDIS_URL: {e}")))?;
+        Ok(Self {
+            pool,
+            keys: Keys::new(&config.key_prefix),
+        })
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// Runs one command (or pipeline) with a connection from the pool, bounded in time.
+    pub(crate) async fn run<T: redis::FromRedisValue>(
+        &self,
+        cmd: impl FnOnce() -> redis::Pipeline,
+    ) -> Result<T, StoreError> {
+        let pipe = cmd();
+        let work = async {
+            let mut conn = self.pool.get().await?;
+            let value: T = pipe.query_async(&mut conn).await?;
+            Ok::<T, StoreError>(value)
+        };
+        tokio::time::timeout(OP_TIMEOUT, work)
+            .await
+            .map_err(|_| StoreError::Timeout(OP_TIMEOUT))?
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let (_pong,): (String,) = self
+            .run(|| {
+                let mut p = redis::pipe();
+                p.cmd("PING");
+                p
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// True the first time a group chat is seen: the bot tells a group once that it works in
+    /// private chats only.
+    pub async fn first_group_notice(&self, chat_id: i64) -> Result<bool, StoreError> {
+        let key = self.keys.group_notice(chat_id);
+        let (set,): (Option<String>,) = self
+            .run(|| {
+                let mut p = redis::pipe();
+                p.cmd("SET")
+                    .arg(&key)
+                    .arg(1)
+                    .arg("NX")
+                    .arg("EX")
+                    .arg(30 * 86_400);
+                p
+            })
+            .await?;
+        Ok(set.is_some())
+    }
+
+    /// Remembers that Telegram answered 403 for this chat (blocked, deactivated).
+    pub async fn mark_unreachable(&self, chat_id: i64) -> Result<(), StoreError> {
+        let key = self.keys.unreachable(chat_id);
+        self.run::<()>(|| {
+            let mut p = redis::pipe();
+            p.cmd("SET")
+                .arg(&key)
+                .arg(chrono::Utc::now().timestamp())
+                .ignore();
+            p
+        })
+        .await
+    }
+
+    /// The user wrote again (or unblocked the bot): the chat is reachable.
+    pub async fn clear_unreachable(&self, chat_id: i64) -> Result<(), StoreError> {
+        let key = self.keys.unreachable(chat_id);
+        self.run::<()>(|| {
+            let mut p = redis::pipe();
+            p.cmd("DEL").arg(&key).ignore();
+            p
+        })
+        .await
+    }
+
+    pub async fn is_unreachable(&self, chat_id: i64) -> Result<bool, StoreError> {
+        let key = self.keys.unreachable(chat_id);
+        let (exists,): (bool,) = self
+            .run(|| {
+                let mut p = redis::pipe();
+                p.cmd("EXISTS").arg(&key);
+                p
+            })
+            .await?;
+        Ok(exists)
+    }
+}

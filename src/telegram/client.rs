@@ -1,0 +1,163 @@
+//! The Bot API client: teloxide-core's `Bot` pointed at `TELEGRAM_API_URL`, with our own
+//! error classification (429 waits, 403 means the chat is unreachable).
+
+use std::time::Duration;
+
+use teloxide_core::{
+    ApiError, Bot, RequestError,
+    payloads::{AnswerCallbackQuerySetters, SendMessageSetters, SetMyCommandsSetters},
+    requests::Requester,
+    types::{BotCommand, CallbackQueryId, ChatId, ParseMode, ReplyMarkup},
+};
+
+use crate::config::TelegramConfig;
+use crate::i18n::{self, Lang};
+
+/// The longest `retry_after` a conversation reply waits for; longer ones fail the send.
+const MAX_INLINE_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// 403: blocked by the user, user deactivated, cannot initiate conversation.
+    #[error("chat is unreachable (blocked or deactivated)")]
+    Unreachable,
+    /// 429 whose wait is longer than we hold an update for.
+    #[error("rate limited by Telegram for {0:?}")]
+    RetryAfter(Duration),
+    /// Benign: the message is already as requested, or the button press is too old.
+    #[error("ignored by Telegram: {0}")]
+    Benign(String),
+    #[error("Telegram request failed: {0}")]
+    Failed(String),
+}
+
+#[derive(Clone)]
+pub struct TelegramClient {
+    bot: Bot,
+}
+
+impl TelegramClient {
+    pub fn new(config: &TelegramConfig) -> Result<Self, SendError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(15))
+            .build()
+            .map_err(|e| SendError::Failed(e.to_string()))?;
+        let bot =
+            Bot::with_client(config.token.expose(), client).set_api_url(config.api_url.clone());
+        Ok(Self { bot })
+    }
+
+    /// Sends an HTML message; waits out a short 429 and tries again.
+    pub async fn send_html(
+        &self,
+        chat_id: i64,
+        text: &str,
+        markup: Option<ReplyMarkup>,
+    ) -> Result<(), SendError> {
+        self.with_retry(|| {
+            let mut req = self
+                .bot
+                .send_message(ChatId(chat_id), text)
+                .parse_mode(ParseMode::Html);
+            if let Some(m) = markup.clone() {
+                req = req.reply_markup(m);
+            }
+            async move { req.await.map(drop) }
+        })
+        .await
+    }
+
+    /// Answers a button press, with an alert text when given.
+    pub async fn answer_callback(&self, id: &str, alert: Option<String>) -> Result<(), SendError> {
+        self.with_retry(|| {
+            let mut req = self
+                .bot
+                .answer_callback_query(CallbackQueryId(id.to_owned()));
+            if let Some(text) = alert.clone() {
+                req = req.text(text).show_alert(true);
+            }
+            async move { req.await.map(drop) }
+        })
+        .await
+    }
+
+    /// `getMe`: proves the token; returns the bot's username.
+    pub async fn username(&self) -> Result<String, SendError> {
+        let me = self.bot.get_me().await.map_err(classify)?;
+        Ok(me.username.clone().unwrap_or_default())
+    }
+
+    /// Registers the command menu for every language (Uzbek also as the default).
+    pub async fn set_commands(&self) -> Result<(), SendError> {
+        for lang in Lang::ALL {
+            let commands: Vec<BotCommand> = i18n::commands(lang)
+                .iter()
+                .map(|c| BotCommand::new(c.command, c.description))
+                .collect();
+            self.bot
+                .set_my_commands(commands.clone())
+                .language_code(lang.code())
+                .await
+                .map_err(classify)?;
+            if lang == Lang::Uz {
+                self.bot.set_my_commands(commands).await.map_err(classify)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn with_retry<F, Fut>(&self, mut call: F) -> Result<(), SendError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), RequestError>>,
+    {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match call().await.map_err(classify) {
+                Err(SendError::RetryAfter(wait)) if wait <= MAX_INLINE_WAIT && attempts < 3 => {
+                    tracing::info!(wait_s = wait.as_secs(), "telegram 429, waiting");
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// Maps teloxide-core's errors onto ours; several current server texts land in
+/// `ApiError::Unknown`, so 403s are also recognised by prefix.
+pub fn classify(e: RequestError) -> SendError {
+    match e {
+        RequestError::RetryAfter(secs) => SendError::RetryAfter(secs.duration()),
+        RequestError::Api(api) => match api {
+            ApiError::BotBlocked
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::BotKicked => SendError::Unreachable,
+            ApiError::MessageNotModified | ApiError::InvalidQueryId => {
+                SendError::Benign(api.to_string())
+            }
+            ApiError::Unknown(text) if text.starts_with("Forbidden") => SendError::Unreachable,
+            ApiError::Unknown(text)
+                if text.contains("query is too old")
+                    || text.contains("message is not modified") =>
+            {
+                SendError::Benign(text)
+            }
+            other => SendError::Failed(other.to_string()),
+        },
+        RequestError::Network(e) => {
+            let kind = if e.is_timeout() {
+                "timeout"
+            } else if e.is_connect() {
+                "connection failed"
+            } else {
+                "request failed"
+            };
+            SendError::Failed(format!("network: {kind}"))
+        }
+        other => SendError::Failed(other.to_string()),
+    }
+}
