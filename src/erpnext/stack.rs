@@ -149,3 +149,76 @@ impl Policy<Request, Response, BoxError> for RetryPolicy {
         req.try_clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, retry_after: Option<&str>) -> Result<Response, BoxError> {
+        let mut b = axum::http::Response::builder().status(status);
+        if let Some(r) = retry_after {
+            b = b.header("retry-after", r);
+        }
+        Ok(Response::from(b.body(Vec::<u8>::new()).expect("response")))
+    }
+
+    #[test]
+    fn only_idempotent_requests_on_transient_answers_are_retried() {
+        use Verdict::*;
+        let cases = [
+            (Method::GET, 503, None, RetryAfterBackoff),
+            (Method::GET, 502, None, RetryAfterBackoff),
+            (Method::GET, 504, None, RetryAfterBackoff),
+            (Method::PUT, 503, None, RetryAfterBackoff),
+            (
+                Method::GET,
+                429,
+                Some("3"),
+                RetryAfter(Duration::from_secs(3)),
+            ),
+            (Method::GET, 429, None, RetryAfterBackoff),
+            (Method::POST, 503, None, Final),
+            (Method::POST, 429, Some("1"), Final),
+            (Method::GET, 500, None, Final),
+            (Method::GET, 404, None, Final),
+            (Method::GET, 417, None, Final),
+            (Method::GET, 200, None, Final),
+        ];
+        for (method, status, retry_after, want) in cases {
+            assert_eq!(
+                is_retryable(&method, &answer(status, retry_after)),
+                want,
+                "{method} {status}"
+            );
+        }
+    }
+
+    #[test]
+    fn timeouts_are_retried_and_other_errors_are_not() {
+        let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
+        assert_eq!(
+            is_retryable(&Method::GET, &Err(elapsed)),
+            Verdict::RetryAfterBackoff
+        );
+        let other: BoxError = "boom".into();
+        assert_eq!(is_retryable(&Method::GET, &Err(other)), Verdict::Final);
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_jittered_within_its_step() {
+        let s = StackSettings {
+            max_concurrency: 1,
+            attempt_timeout: Duration::from_secs(1),
+            max_retries: 5,
+            base_backoff: Duration::from_millis(100),
+            max_retry_after: Duration::from_secs(5),
+        };
+        let mut p = RetryPolicy::new(s);
+        for n in 0..4u32 {
+            p.retries_done = n;
+            let step = 100u64 << n;
+            let b = p.backoff().as_millis() as u64;
+            assert!((step / 2..=step).contains(&b), "retry {n}: {b} ms");
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! `spawn_app` and friends: one environment (fakes + Redis) per test, apps that can be
+//! stopped and started again on it.
+
+use std::{collections::BTreeMap, sync::atomic::AtomicI64, sync::atomic::Ordering};
+
+use erpnext_bot::{
+    config::{Config, Purpose},
+    i18n::{self, Lang, Msg},
+    startup::Application,
+};
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::common::{
+    fake_erp, fake_erp::FakeErp, fake_telegram, fake_telegram::FakeTelegram, redis::TestRedis,
+    updates,
+};
+
+pub const WEBHOOK_SECRET: &str = "webhook_secret-123";
+pub const SUPPORT: &str = "+998 71 200-00-00";
+
+/// The customer every linking test uses.
+pub const CUSTOMER: &str = "CUST-0001";
+pub const CUSTOMER_NAME: &str = "Ali Valiyev";
+pub const PASSPORT: &str = "AB1234567";
+pub const PHONE: &str = "+998 (90) 123-45-67";
+/// The same phone as Telegram shares it.
+pub const PHONE_SHARED: &str = "998901234567";
+
+/// Fakes and Redis for one test; apps come and go on top.
+pub struct TestEnv {
+    pub erp: FakeErp,
+    pub tg: FakeTelegram,
+    pub redis: TestRedis,
+    pub prefix: String,
+    next_update: AtomicI64,
+}
+
+impl TestEnv {
+    pub async fn new() -> TestEnv {
+        let (erp, tg, redis) =
+            tokio::join!(FakeErp::start(), FakeTelegram::start(), TestRedis::start());
+        erp.seed_customer(CUSTOMER, CUSTOMER_NAME, PASSPORT, PHONE);
+        TestEnv {
+            erp,
+            tg,
+            redis,
+            prefix: format!("test{}", uuid::Uuid::new_v4().simple()),
+            next_update: AtomicI64::new(1000),
+        }
+    }
+
+    pub fn vars(&self) -> BTreeMap<String, String> {
+        [
+            ("BOT_TOKEN", fake_telegram::TOKEN.to_owned()),
+            ("TELEGRAM_API_URL", self.tg.api_url()),
+            ("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+            ("ERP_BASE_URL", self.erp.base_url()),
+            ("ERP_API_KEY", fake_erp::API_KEY.to_owned()),
+            ("ERP_API_SECRET", fake_erp::API_SECRET.to_owned()),
+            ("ERP_WEBHOOK_SECRET", "erp-secret".to_owned()),
+            ("ERP_TIMEOUT_SECS", "2".to_owned()),
+            ("ERP_DEADLINE_SECS", "4".to_owned()),
+            ("REDIS_URL", self.redis.url()),
+            ("REDIS_KEY_PREFIX", self.prefix.clone()),
+            ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+            ("SUPPORT_PHONE", SUPPORT.to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    pub async fn start_app(&self) -> TestApp {
+        self.start_app_with(&[]).await
+    }
+
+    /// Starts the service with extra or overridden variables.
+    pub async fn start_app_with(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let mut vars = self.vars();
+        for (k, v) in overrides {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let config =
+            Config::from_sources(&vars, Purpose::Serve).expect("test configuration is valid");
+        let app = Application::build(&config)
+            .await
+            .expect("application builds");
+        let port = app.port();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            app.run_until(async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            handle,
+        }
+    }
+
+    /// A fresh update id.
+    pub fn uid(&self) -> i64 {
+        self.next_update.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn texts(&self, chat: i64) -> Vec<String> {
+        self.tg.sent_texts(chat)
+    }
+
+    pub fn last_text(&self, chat: i64) -> String {
+        self.texts(chat).pop().unwrap_or_default()
+    }
+
+    /// The chat's hash in Redis, as stored.
+    pub async fn chat_state(&self, chat: i64) -> String {
+        self.redis
+            .raw(&["HGET", &format!("{}:chat:{chat}", self.prefix), "state"])
+            .await
+    }
+}
+
+/// A running service.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    handle: JoinHandle<()>,
+}
+
+impl TestApp {
+    /// POSTs an update the way Telegram does, with the secret header.
+    pub async fn post(&self, update: &Value) -> StatusCode {
+        self.post_raw(update.to_string().into_bytes(), Some(WEBHOOK_SECRET))
+            .await
+    }
+
+    pub async fn post_raw(&self, body: Vec<u8>, secret: Option<&str>) -> StatusCode {
+        let mut req = self
+            .client
+            .post(format!("{}/telegram/webhook", self.address))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(secret) = secret {
+            req = req.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        req.send().await.expect("webhook answers").status()
+    }
+
+    pub async fn get(&self, path: &str) -> StatusCode {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("answers")
+            .status()
+    }
+
+    /// Graceful stop: in-flight requests finish.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.handle).await;
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
+/// The text the bot sends for a message in a language (the fixtures' users speak Russian).
+pub fn say(msg: Msg) -> String {
+    i18n::render(Lang::Ru, &msg)
+}
+
+pub fn say_in(lang: Lang, msg: Msg) -> String {
+    i18n::render(lang, &msg)
+}
+
+/// Links `user` to the seeded customer through the full F1 flow; asserts every step.
+pub async fn link(env: &TestEnv, app: &TestApp, user: i64) {
+    assert_eq!(
+        app.post(&updates::command(env.uid(), user, "/start")).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.post(&updates::text(env.uid(), user, PASSPORT)).await,
+        StatusCode::OK
+    );
+    assert_eq!(env.last_text(user), say(Msg::AskContact));
+    assert_eq!(
+        app.post(&updates::contact(env.uid(), user, PHONE_SHARED, Some(user)))
+            .await,
+        StatusCode::OK
+    );
+    assert!(
+        env.last_text(user).contains(CUSTOMER_NAME),
+        "linked reply: {:?}",
+        env.texts(user)
+    );
+    assert_eq!(linked_id(env), Some(user.to_string()));
+}
+
+/// The Telegram id in the seeded customer's link field.
+pub fn linked_id(env: &TestEnv) -> Option<String> {
+    env.erp
+        .get("Customer", CUSTOMER)
+        .and_then(|c| c.get("custom_telegram_id").cloned())
+        .and_then(|v| match v {
+            Value::String(s) if !s.is_empty() => Some(s),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+}

@@ -1,0 +1,13 @@
+//! End-to-end tests: the real service on 127.0.0.1:0 with a real redis-server, a fake
+//! ERPNext and a fake Bot API, driven the way Telegram drives it.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod helpers;
+
+mod account;
+mod linking;
+mod resilience;
+mod returning;
+mod webhook;

@@ -1,0 +1,207 @@
+//! Parsing half of the fake ERPNext's list engine: Frappe's `get_list` arguments (`fields`,
+//! `filters`, `or_filters`, `order_by`, `limit_start`, `limit_page_length` (default 20),
+//! `parent`) as they arrive in a query string (JSON text) or a JSON body. `eval.rs` runs them.
+
+use super::eval::OPERATORS;
+use serde_json::Value;
+
+/// One `[DocType, field, op, value]` condition; `doctype` is `None` for the 3-element form.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub doctype: Option<String>,
+    pub field: String,
+    pub op: String,
+    pub value: Value,
+}
+
+/// A column of `fields`: optional table, field (or `*`), output key.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub doctype: Option<String>,
+    pub field: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListArgs {
+    pub columns: Vec<Column>,
+    pub filters: Vec<Filter>,
+    /// A row passes when any of these holds (or there are none).
+    pub or_filters: Vec<Filter>,
+    pub order_by: Vec<(Column, bool)>,
+    pub limit_start: usize,
+    /// `0` means no limit.
+    pub limit_page_length: usize,
+    pub parent: Option<String>,
+}
+
+/// Parses the arguments; `get` returns a raw argument (a JSON value, or a string holding JSON
+/// as query strings carry it). Errors are Frappe validation messages (HTTP 417).
+pub fn parse_args(get: impl Fn(&str) -> Option<Value>) -> Result<ListArgs, String> {
+    let fields = match get("fields") {
+        None | Some(Value::Null) => vec![Value::String("name".into())],
+        Some(v) => match as_json(v, "fields")? {
+            Value::Array(a) => a,
+            Value::String(s) => s
+                .split(',')
+                .map(|p| Value::String(p.trim().into()))
+                .collect(),
+            other => return Err(format!("Invalid fields: {other}")),
+        },
+    };
+    let mut columns = Vec::new();
+    for f in fields {
+        let Value::String(s) = f else {
+            return Err(format!("Invalid field: {f}"));
+        };
+        columns.push(parse_column(&s)?);
+    }
+    let filters = match get("filters") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => parse_filters(as_json(v, "filters")?)?,
+    };
+    let or_filters = match get("or_filters") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) => parse_filters(as_json(v, "or_filters")?)?,
+    };
+    let order_raw = match get("order_by") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s,
+        _ => "modified desc".to_string(),
+    };
+    let mut order_by = Vec::new();
+    for part in order_raw.split(',') {
+        let mut words = part.split_whitespace();
+        let Some(col) = words.next() else { continue };
+        let desc = match words.next().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => return Err(format!("Invalid sort order: {other}")),
+        };
+        order_by.push((parse_column(col)?, desc));
+    }
+    Ok(ListArgs {
+        columns,
+        filters,
+        or_filters,
+        order_by,
+        limit_start: as_usize(get("limit_start"), 0)?,
+        limit_page_length: as_usize(get("limit_page_length"), 20)?,
+        parent: get("parent").and_then(|v| v.as_str().map(str::to_string)),
+    })
+}
+
+fn as_json(v: Value, what: &str) -> Result<Value, String> {
+    match v {
+        Value::String(s) => match serde_json::from_str::<Value>(&s) {
+            Ok(parsed) => Ok(parsed),
+            Err(_) if what == "fields" => Ok(Value::String(s)),
+            Err(e) => Err(format!("Invalid {what} JSON: {e}")),
+        },
+        other => Ok(other),
+    }
+}
+
+fn as_usize(v: Option<Value>, default: usize) -> Result<usize, String> {
+    match v {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .map(|n| n as usize)
+            .ok_or_else(|| format!("invalid literal for int(): {n}")),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(default),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid literal for int() with base 10: '{s}'")),
+        Some(other) => Err(format!("invalid literal for int(): {other}")),
+    }
+}
+
+/// Parses "name", "`tabX`.field", "`tabX`.`field` as alias", "tabX.field".
+pub fn parse_column(raw: &str) -> Result<Column, String> {
+    let lower = raw.to_ascii_lowercase();
+    let (expr, alias) = match lower.find(" as ") {
+        Some(i) => (
+            raw[..i].trim(),
+            Some(raw[i + 4..].trim().trim_matches('`').to_string()),
+        ),
+        None => (raw.trim(), None),
+    };
+    let (doctype, field) = if let Some(rest) = expr.strip_prefix("`tab") {
+        let end = rest
+            .find('`')
+            .ok_or_else(|| format!("Invalid field: {raw}"))?;
+        let field = rest[end + 1..]
+            .strip_prefix('.')
+            .ok_or_else(|| format!("Invalid field: {raw}"))?;
+        (
+            Some(rest[..end].to_string()),
+            field.trim_matches('`').to_string(),
+        )
+    } else if let Some((t, f)) = expr.strip_prefix("tab").and_then(|r| r.rsplit_once('.')) {
+        (Some(t.to_string()), f.trim_matches('`').to_string())
+    } else {
+        (None, expr.trim_matches('`').to_string())
+    };
+    let ok = field == "*"
+        || (!field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    if !ok {
+        return Err(format!("Field not permitted in query: {raw}"));
+    }
+    Ok(Column {
+        key: alias.unwrap_or_else(|| field.clone()),
+        doctype,
+        field,
+    })
+}
+
+fn parse_filters(v: Value) -> Result<Vec<Filter>, String> {
+    let mut out = Vec::new();
+    match v {
+        Value::Object(map) => {
+            for (field, value) in map {
+                out.push(match value {
+                    Value::Array(a) if matches!(a.first(), Some(Value::String(op)) if is_op(op)) => {
+                        let op = a[0].as_str().unwrap_or("=").to_ascii_lowercase();
+                        Filter { doctype: None, field, op, value: a.get(1).cloned().unwrap_or(Value::Null) }
+                    }
+                    value => Filter { doctype: None, field, op: "=".into(), value },
+                });
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                let Value::Array(parts) = item else {
+                    return Err(format!("Invalid filter: {item}"));
+                };
+                let strs = |i: usize| parts.get(i).and_then(Value::as_str).map(str::to_string);
+                let (doctype, field, op, value) = match parts.len() {
+                    3 => (None, strs(0), strs(1), parts[2].clone()),
+                    4 => (strs(0), strs(1), strs(2), parts[3].clone()),
+                    5 => (strs(0), strs(1), strs(2), parts[3].clone()),
+                    _ => return Err(format!("Invalid filter: {}", Value::Array(parts.clone()))),
+                };
+                let (Some(field), Some(op)) = (field, op) else {
+                    return Err(format!("Invalid filter: {}", Value::Array(parts.clone())));
+                };
+                let op = op.to_ascii_lowercase();
+                if !is_op(&op) {
+                    return Err(format!("Operator must be one of {}", OPERATORS.join(", ")));
+                }
+                out.push(Filter {
+                    doctype,
+                    field,
+                    op,
+                    value,
+                });
+            }
+        }
+        Value::Null => {}
+        other => return Err(format!("Invalid filters: {other}")),
+    }
+    Ok(out)
+}
+
+fn is_op(op: &str) -> bool {
+    OPERATORS.contains(&op.to_ascii_lowercase().as_str())
+}
