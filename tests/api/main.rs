@@ -8,6 +8,7 @@ mod helpers;
 
 mod account;
 mod linking;
+mod operator;
 mod resilience;
 mod returning;
 mod webhook;
