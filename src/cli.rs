@@ -24,12 +24,7 @@ pub enum Command {
 }
 
 pub fn parse(args: &[String]) -> Result<Command, String> {
-    match args
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] | ["serve"] => Ok(Command::Serve),
         ["check"] => Ok(Command::Check),
         ["help" | "-h" | "--help"] => Ok(Command::Help),

@@ -35,6 +35,14 @@ pub const KEYS: &[&str] = &[
     "ERP_PASSPORT_FIELD",
     "ERP_TELEGRAM_FIELD",
     "ERP_PHONE_FIELDS",
+    "ERP_CONTRACT_DOCTYPE",
+    "ERP_CONTRACT_TOTAL_FIELD",
+    "ERP_CONTRACT_MARKUP_FIELD",
+    "ERP_CONTRACT_DOWNPAYMENT_FIELD",
+    "ERP_ITEM_IMEI_FIELD",
+    "ERP_ITEM_NOTES_FIELD",
+    "ERP_PAYMENT_LINK_FIELD",
+    "ERP_PRINT_FORMAT",
     "REDIS_URL",
     "REDIS_KEY_PREFIX",
     "LISTEN_ADDR",
@@ -112,6 +120,27 @@ pub struct ErpSchema {
     pub passport_field: String,
     pub telegram_field: String,
     pub phone_fields: Vec<String>,
+    pub sales: SalesSchema,
+}
+
+/// Contract, payment and schedule names (stock ERPNext doctypes; custom fields configurable).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SalesSchema {
+    pub contract_doctype: String,
+    /// Mark-up-inclusive total; falls back to `rounded_total`, then `grand_total`.
+    pub total_field: String,
+    pub markup_field: String,
+    pub down_payment_field: String,
+    pub imei_field: String,
+    pub notes_field: String,
+    pub payment_doctype: String,
+    pub payment_reference_doctype: String,
+    pub schedule_doctype: String,
+    /// A Payment Entry field naming the contract, for sites that link payments that way;
+    /// `None`: payments are found through Payment Entry References.
+    pub payment_link_field: Option<String>,
+    /// The print format of the contract PDF.
+    pub print_format: String,
 }
 
 #[derive(Clone, Debug)]
@@ -148,15 +177,9 @@ impl Config {
     }
 
     /// Builds the configuration from a given environment (tests pass their own map).
-    pub fn from_sources(
-        env: &BTreeMap<String, String>,
-        purpose: Purpose,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_sources(env: &BTreeMap<String, String>, purpose: Purpose) -> Result<Self, ConfigError> {
         let raw = merge_sources(env)?;
-        let mut v = Validator {
-            raw,
-            problems: Vec::new(),
-        };
+        let mut v = Validator { raw, problems: Vec::new() };
         let config = v.build(purpose);
         match config {
             Some(config) if v.problems.is_empty() => Ok(config),
@@ -178,16 +201,13 @@ fn merge_sources(env: &BTreeMap<String, String>) -> Result<BTreeMap<String, Stri
     let mut figment = Figment::new();
     if let Some(path) = env.get(CONFIG_FILE_VAR).filter(|p| !p.trim().is_empty()) {
         if !std::path::Path::new(path).is_file() {
-            return Err(ConfigError(vec![format!(
-                "{CONFIG_FILE_VAR}: file {path:?} does not exist"
-            )]));
+            return Err(ConfigError(vec![format!("{CONFIG_FILE_VAR}: file {path:?} does not exist")]));
         }
         figment = figment.merge(Toml::file(path));
     }
     figment = figment.merge(Serialized::defaults(from_env));
-    let values: BTreeMap<String, figment::value::Value> = figment
-        .extract()
-        .map_err(|e| ConfigError(vec![format!("{CONFIG_FILE_VAR}: {e}")]))?;
+    let values: BTreeMap<String, figment::value::Value> =
+        figment.extract().map_err(|e| ConfigError(vec![format!("{CONFIG_FILE_VAR}: {e}")]))?;
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for (key, value) in values {
@@ -204,11 +224,7 @@ fn merge_sources(env: &BTreeMap<String, String>) -> Result<BTreeMap<String, Stri
             None => problems.push(format!("{upper}: must be a single value")),
         }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(ConfigError(problems))
-    }
+    if problems.is_empty() { Ok(out) } else { Err(ConfigError(problems)) }
 }
 
 fn scalar_to_string(value: &figment::value::Value) -> Option<String> {
@@ -217,15 +233,10 @@ fn scalar_to_string(value: &figment::value::Value) -> Option<String> {
         Value::String(_, s) => Some(s.clone()),
         Value::Char(_, c) => Some(c.to_string()),
         Value::Bool(_, b) => Some(b.to_string()),
-        Value::Num(_, n) => n
-            .to_i128()
-            .map(|i| i.to_string())
-            .or_else(|| n.to_f64().map(|f| f.to_string())),
-        Value::Array(_, items) => items
-            .iter()
-            .map(scalar_to_string)
-            .collect::<Option<Vec<_>>>()
-            .map(|parts| parts.join(",")),
+        Value::Num(_, n) => n.to_i128().map(|i| i.to_string()).or_else(|| n.to_f64().map(|f| f.to_string())),
+        Value::Array(_, items) => {
+            items.iter().map(scalar_to_string).collect::<Option<Vec<_>>>().map(|parts| parts.join(","))
+        }
         Value::Empty(..) | Value::Dict(..) => None,
     }
 }
@@ -299,10 +310,7 @@ impl Validator {
         match Url::parse(&value) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
             _ => {
-                self.problem(
-                    key,
-                    "must be an http(s) URL such as https://erp.example.com",
-                );
+                self.problem(key, "must be an http(s) URL such as https://erp.example.com");
                 None
             }
         }
@@ -314,12 +322,8 @@ impl Validator {
             days.sort_unstable();
             return days;
         };
-        let parsed: Result<Vec<u32>, _> = raw
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::parse::<u32>)
-            .collect();
+        let parsed: Result<Vec<u32>, _> =
+            raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::parse::<u32>).collect();
         match parsed {
             Ok(mut days) if days.iter().all(|d| (1..=365).contains(d)) => {
                 days.sort_unstable();
@@ -327,28 +331,16 @@ impl Validator {
                 days
             }
             _ => {
-                self.problem(
-                    key,
-                    "must be a comma-separated list of days (1-365), e.g. 5,3,1",
-                );
+                self.problem(key, "must be a comma-separated list of days (1-365), e.g. 5,3,1");
                 default.to_vec()
             }
         }
     }
 
     fn secret_list(&mut self, key: &str, required: bool) -> Vec<Secret> {
-        let raw = if required {
-            self.required(key)
-        } else {
-            self.get(key).map(str::to_owned)
-        };
-        let secrets: Vec<Secret> = raw
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(Secret::new)
-            .collect();
+        let raw = if required { self.required(key) } else { self.get(key).map(str::to_owned) };
+        let secrets: Vec<Secret> =
+            raw.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(Secret::new).collect();
         if required && secrets.is_empty() && self.get(key).is_some() {
             self.problem(key, "holds no secret");
         }
@@ -357,15 +349,9 @@ impl Validator {
 
     fn webhook_secret(&mut self, purpose: Purpose) -> Option<Secret> {
         const KEY: &str = "TELEGRAM_WEBHOOK_SECRET";
-        let value = if purpose == Purpose::Serve {
-            self.required(KEY)
-        } else {
-            self.get(KEY).map(str::to_owned)
-        }?;
+        let value = if purpose == Purpose::Serve { self.required(KEY) } else { self.get(KEY).map(str::to_owned) }?;
         let valid = (1..=256).contains(&value.len())
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !valid {
             self.problem(KEY, "must be 1-256 characters of A-Z, a-z, 0-9, _ and -");
         }
@@ -375,10 +361,7 @@ impl Validator {
     fn build(&mut self, purpose: Purpose) -> Option<Config> {
         let token = self.required("BOT_TOKEN");
         if token.as_deref().is_some_and(|t| !t.contains(':')) {
-            self.problem(
-                "BOT_TOKEN",
-                "does not look like a bot token (expected 123456:ABC...)",
-            );
+            self.problem("BOT_TOKEN", "does not look like a bot token (expected 123456:ABC...)");
         }
         let api_url = self.text("TELEGRAM_API_URL", "https://api.telegram.org");
         let api_url = self.url("TELEGRAM_API_URL", Some(api_url));
@@ -392,27 +375,15 @@ impl Validator {
             url: Secret::new(self.text("REDIS_URL", "redis://127.0.0.1:6379/0")),
             key_prefix: self.text("REDIS_KEY_PREFIX", "erpbot"),
         };
-        if !redis.url.expose().starts_with("redis://")
-            && !redis.url.expose().starts_with("rediss://")
-        {
-            self.problem(
-                "REDIS_URL",
-                "must start with redis:// (e.g. redis://127.0.0.1:6379/0)",
-            );
+        if !redis.url.expose().starts_with("redis://") && !redis.url.expose().starts_with("rediss://") {
+            self.problem("REDIS_URL", "must start with redis:// (e.g. redis://127.0.0.1:6379/0)");
         }
         if redis.key_prefix.contains(char::is_whitespace) {
             self.problem("REDIS_KEY_PREFIX", "must not contain spaces");
         }
-        let listen_addr = self.parsed(
-            "LISTEN_ADDR",
-            SocketAddr::from(([0, 0, 0, 0], 8080)),
-            "an address like 0.0.0.0:8080",
-        );
-        let log_format = match self
-            .text("LOG_FORMAT", "text")
-            .to_ascii_lowercase()
-            .as_str()
-        {
+        let listen_addr =
+            self.parsed("LISTEN_ADDR", SocketAddr::from(([0, 0, 0, 0], 8080)), "an address like 0.0.0.0:8080");
+        let log_format = match self.text("LOG_FORMAT", "text").to_ascii_lowercase().as_str() {
             "text" => LogFormat::Text,
             "json" => LogFormat::Json,
             _ => {
@@ -423,22 +394,13 @@ impl Validator {
         let auth = AuthConfig {
             require_phone: self.bool("AUTH_REQUIRE_PHONE", true),
             max_attempts: self.positive("AUTH_MAX_ATTEMPTS", 5u32, 1000),
-            attempt_window: Duration::from_secs(self.positive(
-                "AUTH_ATTEMPT_WINDOW_SECS",
-                3600u64,
-                7 * 86_400,
-            )),
+            attempt_window: Duration::from_secs(self.positive("AUTH_ATTEMPT_WINDOW_SECS", 3600u64, 7 * 86_400)),
         };
         let support_phone = self.get("SUPPORT_PHONE").map(str::to_owned);
         let reminders = self.reminders();
 
         Some(Config {
-            telegram: TelegramConfig {
-                token: Secret::new(token?),
-                api_url: api_url?,
-                webhook_secret,
-                send_rate,
-            },
+            telegram: TelegramConfig { token: Secret::new(token?), api_url: api_url?, webhook_secret, send_rate },
             erp: erp?,
             redis,
             listen_addr,
@@ -459,10 +421,7 @@ impl Validator {
         let attempt_timeout = Duration::from_secs(self.positive("ERP_TIMEOUT_SECS", 5u64, 120));
         let deadline = Duration::from_secs(self.positive("ERP_DEADLINE_SECS", 15u64, 300));
         if deadline < attempt_timeout {
-            self.problem(
-                "ERP_DEADLINE_SECS",
-                "must not be shorter than ERP_TIMEOUT_SECS",
-            );
+            self.problem("ERP_DEADLINE_SECS", "must not be shorter than ERP_TIMEOUT_SECS");
         }
         let max_concurrency = self.positive("ERP_MAX_CONCURRENCY", 16usize, 1024);
         let max_retries = self.parsed("ERP_MAX_RETRIES", 2u32, "a whole number");
@@ -481,6 +440,7 @@ impl Validator {
             passport_field: self.text("ERP_PASSPORT_FIELD", "custom_passport_series"),
             telegram_field: self.text("ERP_TELEGRAM_FIELD", "custom_telegram_id"),
             phone_fields,
+            sales: self.sales_schema(),
         };
         if schema.phone_fields.is_empty() {
             self.problem("ERP_PHONE_FIELDS", "must name at least one field");
@@ -495,10 +455,7 @@ impl Validator {
             }
         }
         if !schema.phone_fields.iter().all(|f| is_field_name(f)) {
-            self.problem(
-                "ERP_PHONE_FIELDS",
-                "must be field names of letters, digits and _",
-            );
+            self.problem("ERP_PHONE_FIELDS", "must be field names of letters, digits and _");
         }
         Some(ErpConfig {
             base_url: base_url?,
@@ -513,27 +470,47 @@ impl Validator {
         })
     }
 
+    fn sales_schema(&mut self) -> SalesSchema {
+        let sales = SalesSchema {
+            contract_doctype: self.text("ERP_CONTRACT_DOCTYPE", "Sales Order"),
+            total_field: self.text("ERP_CONTRACT_TOTAL_FIELD", "custom_grand_total_with_interest"),
+            markup_field: self.text("ERP_CONTRACT_MARKUP_FIELD", "custom_total_interest"),
+            down_payment_field: self.text("ERP_CONTRACT_DOWNPAYMENT_FIELD", "custom_downpayment_amount"),
+            imei_field: self.text("ERP_ITEM_IMEI_FIELD", "custom_imei"),
+            notes_field: self.text("ERP_ITEM_NOTES_FIELD", "custom_notes"),
+            payment_doctype: "Payment Entry".into(),
+            payment_reference_doctype: "Payment Entry Reference".into(),
+            schedule_doctype: "Payment Schedule".into(),
+            payment_link_field: self.get("ERP_PAYMENT_LINK_FIELD").map(str::to_owned),
+            print_format: self.text("ERP_PRINT_FORMAT", "Standard"),
+        };
+        for (key, field) in [
+            ("ERP_CONTRACT_TOTAL_FIELD", Some(&sales.total_field)),
+            ("ERP_CONTRACT_MARKUP_FIELD", Some(&sales.markup_field)),
+            ("ERP_CONTRACT_DOWNPAYMENT_FIELD", Some(&sales.down_payment_field)),
+            ("ERP_ITEM_IMEI_FIELD", Some(&sales.imei_field)),
+            ("ERP_ITEM_NOTES_FIELD", Some(&sales.notes_field)),
+            ("ERP_PAYMENT_LINK_FIELD", sales.payment_link_field.as_ref()),
+        ] {
+            if field.is_some_and(|f| !is_field_name(f)) {
+                self.problem(key, "must be a field name of letters, digits and _");
+            }
+        }
+        sales
+    }
+
     fn reminders(&mut self) -> ReminderConfig {
         let default_time = NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default();
-        let time = match self
-            .get("REMINDER_TIME")
-            .map(|t| NaiveTime::parse_from_str(t, "%H:%M"))
-        {
+        let time = match self.get("REMINDER_TIME").map(|t| NaiveTime::parse_from_str(t, "%H:%M")) {
             None => default_time,
             Some(Ok(t)) => t,
             Some(Err(_)) => {
-                self.problem(
-                    "REMINDER_TIME",
-                    "must be a time of day as HH:MM, e.g. 10:00",
-                );
+                self.problem("REMINDER_TIME", "must be a time of day as HH:MM, e.g. 10:00");
                 default_time
             }
         };
-        let timezone = self.parsed(
-            "REMINDER_TIMEZONE",
-            chrono_tz::Asia::Tashkent,
-            "a time zone name such as Asia/Tashkent",
-        );
+        let timezone =
+            self.parsed("REMINDER_TIMEZONE", chrono_tz::Asia::Tashkent, "a time zone name such as Asia/Tashkent");
         ReminderConfig {
             time,
             timezone,

@@ -32,10 +32,7 @@ fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("erpnext-bot: cannot start the runtime: {e}");
@@ -70,11 +67,7 @@ async fn run_check(config: &Config) -> anyhow::Result<ExitCode> {
     for line in &lines {
         println!("{} {}", if line.ok { "ok  " } else { "FAIL" }, line.text);
     }
-    Ok(if lines.iter().all(|l| l.ok) {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if lines.iter().all(|l| l.ok) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print(text: &str) -> ExitCode {

@@ -25,8 +25,7 @@ impl Clients {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         Ok(Self {
             erp: ErpClient::new(&config.erp).context("building the ERPNext client")?,
-            telegram: TelegramClient::new(&config.telegram)
-                .context("building the Telegram client")?,
+            telegram: TelegramClient::new(&config.telegram).context("building the Telegram client")?,
             store: Store::new(&config.redis).context("building the Redis pool")?,
         })
     }
@@ -42,11 +41,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let secret = config
-            .telegram
-            .webhook_secret
-            .clone()
-            .context("TELEGRAM_WEBHOOK_SECRET is required to serve")?;
+        let secret = config.telegram.webhook_secret.clone().context("TELEGRAM_WEBHOOK_SECRET is required to serve")?;
         let clients = Clients::new(config)?;
         let runner = Runner {
             erp: clients.erp.clone(),
@@ -58,20 +53,13 @@ impl Application {
                 attempt_window_secs: config.auth.attempt_window.as_secs() as i64,
                 support: config.support_phone.clone(),
             },
+            timezone: config.reminders.timezone,
         };
-        let state = AppState {
-            runner: Arc::new(runner),
-            store: clients.store.clone(),
-            telegram_secret: secret,
-        };
+        let state = AppState { runner: Arc::new(runner), store: clients.store.clone(), telegram_secret: secret };
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("binding LISTEN_ADDR {}", config.listen_addr))?;
-        Ok(Self {
-            listener,
-            router: http::router(state),
-            clients,
-        })
+        Ok(Self { listener, router: http::router(state), clients })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -83,10 +71,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then waits for in-flight requests to finish.
-    pub async fn run_until(
-        self,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let telegram = self.clients.telegram.clone();
         tokio::spawn(async move {
             match telegram.set_commands().await {
@@ -97,9 +82,7 @@ impl Application {
         if let Ok(addr) = self.listener.local_addr() {
             tracing::info!(%addr, "listening");
         }
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
     }
 }
 

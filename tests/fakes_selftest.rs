@@ -17,11 +17,7 @@ async fn redis_starts_stops_and_starts_again() {
     redis.flushall().await;
     assert_eq!(redis.raw(&["EXISTS", "k"]).await, ":0");
     redis.stop().await;
-    assert!(
-        tokio::net::TcpStream::connect(("127.0.0.1", redis.port()))
-            .await
-            .is_err()
-    );
+    assert!(tokio::net::TcpStream::connect(("127.0.0.1", redis.port())).await.is_err());
     redis.start_again().await;
     assert_eq!(redis.raw(&["PING"]).await, "+PONG");
 }

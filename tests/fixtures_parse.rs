@@ -12,10 +12,7 @@ use teloxide_core::types::{ChatMemberKind, MessageEntityKind, Update, UpdateKind
 fn parse(v: Value) -> Update {
     let text = v.to_string();
     let update: Update = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {v}"));
-    assert!(
-        !matches!(update.kind, UpdateKind::Error(_)),
-        "unparsed update kind: {v}"
-    );
+    assert!(!matches!(update.kind, UpdateKind::Error(_)), "unparsed update kind: {v}");
     update
 }
 
@@ -51,10 +48,7 @@ fn command_has_bot_command_entity() {
 fn contact_parses_with_and_without_user_id() {
     let m = message(updates::contact(4, 42, "998901234567", Some(42)));
     let c = m.contact().expect("contact");
-    assert_eq!(
-        (c.phone_number.as_str(), c.user_id.map(|u| u.0)),
-        ("998901234567", Some(42))
-    );
+    assert_eq!((c.phone_number.as_str(), c.user_id.map(|u| u.0)), ("998901234567", Some(42)));
     let m = message(updates::contact(5, 42, "+998901234567", None));
     assert_eq!(m.contact().expect("contact").user_id, None);
 }
@@ -96,14 +90,8 @@ fn my_chat_member_parses_both_ways() {
         match parse(updates::my_chat_member(11, 42, status)).kind {
             UpdateKind::MyChatMember(u) => {
                 assert_eq!(u.chat.id.0, 42);
-                assert_eq!(
-                    matches!(u.new_chat_member.kind, ChatMemberKind::Banned(_)),
-                    banned
-                );
-                assert_eq!(
-                    matches!(u.old_chat_member.kind, ChatMemberKind::Banned(_)),
-                    !banned
-                );
+                assert_eq!(matches!(u.new_chat_member.kind, ChatMemberKind::Banned(_)), banned);
+                assert_eq!(matches!(u.old_chat_member.kind, ChatMemberKind::Banned(_)), !banned);
             }
             other => panic!("expected my_chat_member, got {other:?}"),
         }

@@ -1,10 +1,7 @@
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn minimal() -> Vec<(&'static str, &'static str)> {
@@ -34,10 +31,7 @@ fn defaults_follow_the_operator_contract() {
     assert_eq!(c.reminders.days_after, vec![1, 3, 7]);
     assert_eq!(c.telegram.send_rate, 25);
     assert_eq!(c.erp.schema.passport_field, "custom_passport_series");
-    assert_eq!(
-        c.erp.schema.phone_fields,
-        vec!["custom_phone_1", "mobile_no"]
-    );
+    assert_eq!(c.erp.schema.phone_fields, vec!["custom_phone_1", "mobile_no"]);
 }
 
 #[test]
@@ -76,10 +70,7 @@ fn every_problem_is_reported_on_its_own_line() {
 
 #[test]
 fn tooling_does_not_need_the_webhook_secrets() {
-    let vars: Vec<_> = minimal()
-        .into_iter()
-        .filter(|(k, _)| !k.contains("WEBHOOK"))
-        .collect();
+    let vars: Vec<_> = minimal().into_iter().filter(|(k, _)| !k.contains("WEBHOOK")).collect();
     assert!(Config::from_sources(&env(&vars), Purpose::Serve).is_err());
     assert!(Config::from_sources(&env(&vars), Purpose::Tooling).is_ok());
 }

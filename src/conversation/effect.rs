@@ -1,6 +1,6 @@
 //! What the bot decides to do; the runner performs these in order.
 
-use super::event::{Callback, Input, Refresh};
+use super::event::{Callback, Input, Refresh, View};
 use super::state::{CustomerRecord, Session};
 use crate::i18n::{Label, Msg};
 
@@ -23,6 +23,9 @@ pub enum Effect {
     RefreshCustomer { customer: String, then: Refresh },
     /// Clear the link field of the session's customer (if it still holds this user's id).
     ClearLink { session: Session },
+    /// Load a view of the customer's data and show it: edit the button's message in place
+    /// when `edit`, else send a new one.
+    Show { customer: String, view: View, edit: bool },
 }
 
 /// The keyboard attached to a reply.
@@ -41,9 +44,11 @@ pub enum Keyboard {
 }
 
 /// The text of an inline button.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InlineLabel {
     Text(Label),
     /// A language's own name.
     Language(crate::i18n::Lang),
+    /// Data, not words: a contract's number and date.
+    Raw(String),
 }

@@ -13,6 +13,6 @@ pub mod state;
 pub mod step;
 
 pub use effect::{Effect, Keyboard};
-pub use event::{Callback, Command, Event, Input, Lookup, Outcome, Refresh, WriteResult};
+pub use event::{Callback, Command, ContractRef, Event, Input, Lookup, Outcome, Refresh, View, WriteResult};
 pub use state::{Chat, CustomerRecord, Session, State};
 pub use step::{Policy, step};

@@ -33,9 +33,7 @@ pub fn normalise(input: &str) -> Option<Passport> {
 /// `^[A-Z]{2}\d{7}$`.
 pub fn is_valid(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 9
-        && b[..2].iter().all(u8::is_ascii_uppercase)
-        && b[2..].iter().all(u8::is_ascii_digit)
+    b.len() == 9 && b[..2].iter().all(u8::is_ascii_uppercase) && b[2..].iter().all(u8::is_ascii_digit)
 }
 
 /// Cyrillic letters that look like Latin ones on a passport (upper and lower case).
@@ -79,11 +77,7 @@ mod tests {
             ("１２AA34567", None),
         ];
         for (input, want) in cases {
-            assert_eq!(
-                normalise(input).as_ref().map(Passport::as_str),
-                want,
-                "{input:?}"
-            );
+            assert_eq!(normalise(input).as_ref().map(Passport::as_str), want, "{input:?}");
         }
     }
 

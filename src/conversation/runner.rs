@@ -7,14 +7,17 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use super::Keyboard;
 use super::effect::Effect;
-use super::event::{Event, Input, Lookup, Outcome, WriteResult};
+use super::event::{Event, Input, Lookup, Outcome, View, WriteResult};
 use super::state::{Chat, CustomerRecord};
 use super::step::{Policy, step};
 use crate::erpnext::{ErpClient, ErpError, customer::LinkWrite};
 use crate::i18n::{self, Lang, Msg};
 use crate::store::{Store, StoreError};
 use crate::telegram::{SendError, TelegramClient, keyboards};
+use crate::views::{self, Screen, Shown};
+use teloxide_core::types::ReplyMarkup;
 
 /// How long an update waits for its chat's lock before asking Telegram to redeliver.
 const LOCK_WAIT: Duration = Duration::from_secs(10);
@@ -28,6 +31,8 @@ pub struct Runner {
     pub telegram: TelegramClient,
     pub store: Store,
     pub policy: Policy,
+    /// The business's time zone: "today" for due dates.
+    pub timezone: chrono_tz::Tz,
 }
 
 /// One private-chat input, as taken from the update.
@@ -38,12 +43,14 @@ pub struct Delivery {
     pub language_code: Option<String>,
     pub input: Input,
     pub callback_id: Option<String>,
+    pub message_id: Option<i32>,
 }
 
 /// Per-update send state: the callback to answer and whether the chat turned out unreachable.
 struct Outbox {
     chat_id: i64,
     callback_id: Option<String>,
+    message_id: Option<i32>,
     unreachable: bool,
 }
 
@@ -61,40 +68,22 @@ impl Runner {
 
     async fn process(&self, d: Delivery) -> Result<(), StoreError> {
         let default_lang = Lang::from_telegram(d.language_code.as_deref());
-        let loaded = self
-            .store
-            .load_chat_for_input(d.chat_id, default_lang)
-            .await?;
+        let loaded = self.store.load_chat_for_input(d.chat_id, default_lang).await?;
         let mut chat = loaded.chat;
         chat.user_id = d.user_id;
         let before = chat.clone();
-        let mut outbox = Outbox {
-            chat_id: d.chat_id,
-            callback_id: d.callback_id,
-            unreachable: false,
-        };
+        let mut outbox =
+            Outbox { chat_id: d.chat_id, callback_id: d.callback_id, message_id: d.message_id, unreachable: false };
         if loaded.reset {
-            tracing::warn!(
-                chat.id = d.chat_id,
-                "stored chat state could not be decoded; starting over"
-            );
-            self.send(
-                &mut outbox,
-                chat.lang,
-                &Msg::SessionReset,
-                &super::Keyboard::Remove,
-            )
-            .await;
+            tracing::warn!(chat.id = d.chat_id, "stored chat state could not be decoded; starting over");
+            self.send(&mut outbox, chat.lang, &Msg::SessionReset, &Keyboard::Remove).await;
         }
         let mut queue = VecDeque::from([Event::Input(d.input)]);
         let mut rounds = 0;
         while let Some(event) = queue.pop_front() {
             rounds += 1;
             if rounds > MAX_ROUNDS {
-                tracing::error!(
-                    chat.id = d.chat_id,
-                    "conversation did not settle; dropping the rest"
-                );
+                tracing::error!(chat.id = d.chat_id, "conversation did not settle; dropping the rest");
                 break;
             }
             let (next, effects) = step(&self.policy, chat, event, Utc::now());
@@ -128,24 +117,15 @@ impl Runner {
                 None
             }
             Effect::FindLinkedCustomer { then } => {
-                let result = lookup(
-                    self.erp.customer_by_telegram(user).await,
-                    "find linked customer",
-                );
+                let result = lookup(self.erp.customer_by_telegram(user).await, "find linked customer");
                 Some(Outcome::LinkLookup { result, then })
             }
             Effect::LookupPassport { passport } => {
-                let result = lookup(
-                    self.erp.customer_by_passport(passport.as_str()).await,
-                    "passport lookup",
-                );
+                let result = lookup(self.erp.customer_by_passport(passport.as_str()).await, "passport lookup");
                 Some(Outcome::PassportLookup(result))
             }
             Effect::FetchForContact { customer, phone } => {
-                let result = lookup(
-                    self.erp.customer(&customer).await,
-                    "customer for contact check",
-                );
+                let result = lookup(self.erp.customer(&customer).await, "customer for contact check");
                 Some(Outcome::ContactCustomer { result, phone })
             }
             Effect::WriteLink { record } => Some(self.write_link(record, user).await),
@@ -165,6 +145,72 @@ impl Runner {
                     }
                 };
                 Some(Outcome::LinkCleared { ok })
+            }
+            Effect::Show { customer, view, edit } => self.show(chat.lang, &customer, view, edit, outbox).await,
+        }
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        Utc::now().with_timezone(&self.timezone).date_naive()
+    }
+
+    /// Loads and presents a view; returns the contract names it listed, if any.
+    async fn show(&self, lang: Lang, customer: &str, view: View, edit: bool, outbox: &mut Outbox) -> Option<Outcome> {
+        match views::load::load(&self.erp, customer, &view, lang, self.today()).await {
+            Ok(Shown::Screen { screen, contracts }) => {
+                self.present(outbox, lang, screen, edit).await;
+                contracts.map(Outcome::ContractsSeen)
+            }
+            Ok(Shown::Document { file_name, bytes, caption }) => {
+                if outbox.unreachable {
+                    return None;
+                }
+                if let Err(e) = self.telegram.send_protected_document(outbox.chat_id, &file_name, bytes, &caption).await
+                {
+                    tracing::warn!(error = %e, "sending the contract PDF failed");
+                    self.send(outbox, lang, &Msg::PdfUnavailable, &Keyboard::None).await;
+                }
+                None
+            }
+            Ok(Shown::NotOwned) => {
+                tracing::warn!(chat.id = outbox.chat_id, "a button named a contract that is not the customer's");
+                let screen =
+                    Screen { chunks: vec![i18n::render(lang, &Msg::ContractUnavailable)], keyboard: Keyboard::None };
+                self.present(outbox, lang, screen, edit).await;
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "loading a view from ERPNext failed");
+                let msg = if matches!(view, View::Pdf(_)) { Msg::PdfUnavailable } else { Msg::ErpUnavailable };
+                self.send(outbox, lang, &msg, &Keyboard::None).await;
+                None
+            }
+        }
+    }
+
+    /// Edits the button's message in place when asked and possible, else sends new messages
+    /// (the keyboard goes with the last chunk).
+    async fn present(&self, outbox: &mut Outbox, lang: Lang, screen: Screen, edit: bool) {
+        if outbox.unreachable {
+            return;
+        }
+        let markup = keyboards::markup(lang, &screen.keyboard);
+        if let (true, Some(message_id), [text]) = (edit, outbox.message_id, screen.chunks.as_slice()) {
+            let inline = match &markup {
+                Some(ReplyMarkup::InlineKeyboard(k)) => Some(k.clone()),
+                _ => None,
+            };
+            match self.telegram.edit_html(outbox.chat_id, message_id, text, inline).await {
+                Ok(()) | Err(SendError::Benign(_)) => return,
+                Err(e) => tracing::debug!(error = %e, "editing failed; sending instead"),
+            }
+        }
+        let last = screen.chunks.len().saturating_sub(1);
+        for (i, chunk) in screen.chunks.iter().enumerate() {
+            let markup = if i == last { markup.clone() } else { None };
+            if let Err(e) = self.telegram.send_html(outbox.chat_id, chunk, markup).await {
+                self.failed_send(outbox, e).await;
+                return;
             }
         }
     }
@@ -188,59 +234,43 @@ impl Runner {
     }
 
     /// Sends one reply; a 403 marks the chat unreachable and silences the rest of the update.
-    async fn send(&self, outbox: &mut Outbox, lang: Lang, msg: &Msg, keyboard: &super::Keyboard) {
+    async fn send(&self, outbox: &mut Outbox, lang: Lang, msg: &Msg, keyboard: &Keyboard) {
         if outbox.unreachable {
             return;
         }
         let text = i18n::render(lang, msg);
-        match self
-            .telegram
-            .send_html(outbox.chat_id, &text, keyboards::markup(lang, keyboard))
-            .await
-        {
-            Ok(()) => {}
-            Err(SendError::Unreachable) => {
+        let markup = keyboards::markup(lang, keyboard);
+        if let Err(e) = self.telegram.send_html(outbox.chat_id, &text, markup).await {
+            self.failed_send(outbox, e).await;
+        }
+    }
+
+    async fn failed_send(&self, outbox: &mut Outbox, e: SendError) {
+        match e {
+            SendError::Unreachable => {
                 outbox.unreachable = true;
-                tracing::info!(
-                    chat.id = outbox.chat_id,
-                    "chat unreachable (403); marking it"
-                );
+                tracing::info!(chat.id = outbox.chat_id, "chat unreachable (403); marking it");
                 if let Err(e) = self.store.mark_unreachable(outbox.chat_id).await {
                     tracing::warn!(error = %e, "could not mark the chat unreachable");
                 }
             }
-            Err(e) => {
-                tracing::warn!(chat.id = outbox.chat_id, error = %e, "sending a reply failed")
-            }
+            e => tracing::warn!(chat.id = outbox.chat_id, error = %e, "sending a reply failed"),
         }
     }
 
     /// Tells a group, once, that the bot works in private chats only.
-    pub async fn handle_group(
-        &self,
-        chat_id: i64,
-        language_code: Option<&str>,
-    ) -> Result<(), StoreError> {
+    pub async fn handle_group(&self, chat_id: i64, language_code: Option<&str>) -> Result<(), StoreError> {
         if self.store.first_group_notice(chat_id).await? {
             let lang = Lang::from_telegram(language_code);
-            let mut outbox = Outbox {
-                chat_id,
-                callback_id: None,
-                unreachable: false,
-            };
-            self.send(&mut outbox, lang, &Msg::PrivateOnly, &super::Keyboard::None)
-                .await;
+            let mut outbox = Outbox { chat_id, callback_id: None, message_id: None, unreachable: false };
+            self.send(&mut outbox, lang, &Msg::PrivateOnly, &Keyboard::None).await;
         }
         Ok(())
     }
 
     /// `my_chat_member`: the user blocked or unblocked the bot.
     pub async fn handle_membership(&self, chat_id: i64, reachable: bool) -> Result<(), StoreError> {
-        if reachable {
-            self.store.clear_unreachable(chat_id).await
-        } else {
-            self.store.mark_unreachable(chat_id).await
-        }
+        if reachable { self.store.clear_unreachable(chat_id).await } else { self.store.mark_unreachable(chat_id).await }
     }
 }
 

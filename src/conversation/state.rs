@@ -18,12 +18,7 @@ pub struct Chat {
 impl Chat {
     /// A chat we know nothing about yet.
     pub fn new(user_id: i64, lang: Lang) -> Self {
-        Self {
-            user_id,
-            state: State::New,
-            lang,
-            failures: Vec::new(),
-        }
+        Self { user_id, state: State::New, lang, failures: Vec::new() }
     }
 }
 
@@ -54,9 +49,18 @@ pub struct Session {
     pub name: String,
     pub passport_masked: String,
     pub phone_masked: Option<String>,
+    /// Names of the customer's contracts as last listed: contract buttons resolve against
+    /// these, so a forged button names nothing.
+    #[serde(default)]
+    pub contracts: Vec<String>,
 }
 
 impl Session {
+    /// The same session with fresh customer data, keeping what the chat learnt.
+    pub fn refreshed(&self, fresh: Session) -> Session {
+        Session { contracts: self.contracts.clone(), ..fresh }
+    }
+
     pub fn profile(&self) -> ProfileView {
         ProfileView {
             name: self.name.clone(),
@@ -86,10 +90,7 @@ impl CustomerRecord {
     }
 
     pub fn is_linked_elsewhere(&self, user_id: i64) -> bool {
-        self.telegram_id
-            .as_deref()
-            .is_some_and(|t| !t.trim().is_empty())
-            && !self.is_linked_to(user_id)
+        self.telegram_id.as_deref().is_some_and(|t| !t.trim().is_empty()) && !self.is_linked_to(user_id)
     }
 
     /// The session kept for a customer linked to this chat.
@@ -97,17 +98,10 @@ impl CustomerRecord {
         use crate::format::mask;
         Session {
             customer: self.name.clone(),
-            name: if self.display_name.trim().is_empty() {
-                self.name.clone()
-            } else {
-                self.display_name.clone()
-            },
-            passport_masked: self
-                .passport
-                .as_deref()
-                .map(mask::passport)
-                .unwrap_or_default(),
+            name: if self.display_name.trim().is_empty() { self.name.clone() } else { self.display_name.clone() },
+            passport_masked: self.passport.as_deref().map(mask::passport).unwrap_or_default(),
             phone_masked: self.phones.first().map(|p| mask::phone(p)),
+            contracts: Vec::new(),
         }
     }
 }
@@ -118,14 +112,7 @@ impl std::fmt::Debug for CustomerRecord {
         f.debug_struct("CustomerRecord")
             .field("name", &self.name)
             .field("passport", &self.passport.as_deref().map(mask::passport))
-            .field(
-                "phones",
-                &self
-                    .phones
-                    .iter()
-                    .map(|p| mask::phone(p))
-                    .collect::<Vec<_>>(),
-            )
+            .field("phones", &self.phones.iter().map(|p| mask::phone(p)).collect::<Vec<_>>())
             .field("telegram_id", &self.telegram_id)
             .finish()
     }

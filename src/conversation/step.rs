@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::effect::{Effect, InlineLabel, Keyboard};
-use super::event::{Callback, Command, Event, Input, Lookup, Outcome, Refresh, WriteResult};
+use super::event::{Callback, Command, ContractRef, Event, Input, Lookup, Outcome, Refresh, View, WriteResult};
 use super::passport;
 use super::state::{Chat, CustomerRecord, Session, State};
 use crate::format::mask::phone_key;
@@ -22,21 +22,10 @@ pub struct Policy {
 }
 
 /// Applies one event to a chat: returns the chat's next value and what to do, in order.
-pub fn step(
-    policy: &Policy,
-    mut chat: Chat,
-    event: Event,
-    now: DateTime<Utc>,
-) -> (Chat, Vec<Effect>) {
+pub fn step(policy: &Policy, mut chat: Chat, event: Event, now: DateTime<Utc>) -> (Chat, Vec<Effect>) {
     let now = now.timestamp();
-    chat.failures
-        .retain(|t| *t > now - policy.attempt_window_secs);
-    let mut m = Machine {
-        policy,
-        chat,
-        now,
-        out: Vec::new(),
-    };
+    chat.failures.retain(|t| *t > now - policy.attempt_window_secs);
+    let mut m = Machine { policy, chat, now, out: Vec::new() };
     match event {
         Event::Input(Input::Callback(cb)) => m.callback(cb),
         Event::Input(input) => m.input(input),
@@ -89,24 +78,14 @@ impl Machine<'_> {
         match input {
             Input::Command(Command::Help) => {
                 let kb = self.state_keyboard();
-                return self.reply(
-                    Msg::Help {
-                        support: self.support(),
-                    },
-                    kb,
-                );
+                return self.reply(Msg::Help { support: self.support() }, kb);
             }
             Input::Command(Command::Lang) | Input::Button(Label::Language) => {
                 return self.reply(Msg::ChooseLanguage, language_keyboard());
             }
             Input::Button(Label::ContactUs) => {
                 let kb = self.state_keyboard();
-                return self.reply(
-                    Msg::ContactUs {
-                        support: self.support(),
-                    },
-                    kb,
-                );
+                return self.reply(Msg::ContactUs { support: self.support() }, kb);
             }
             _ => {}
         }
@@ -166,17 +145,33 @@ impl Machine<'_> {
         match input {
             Input::Command(Command::Start) => self.refresh(session, Refresh::WelcomeBack),
             Input::Button(Label::Profile) => self.refresh(session, Refresh::Profile),
+            Input::Button(Label::MyContracts) => self.show(&session, View::Contracts { page: 0 }, false),
+            Input::Button(Label::Upcoming) => self.show(&session, View::Upcoming, false),
+            Input::Button(Label::PaymentHistory) => self.show(&session, View::History, false),
             Input::Command(Command::Menu) => self.reply(Msg::Menu, Keyboard::Menu),
             Input::Command(Command::Logout) => self.ask_logout(session),
             _ => self.reply(Msg::NotUnderstood, Keyboard::Menu),
         }
     }
 
+    fn show(&mut self, session: &Session, view: View, edit: bool) {
+        self.out.push(Effect::Show { customer: session.customer.clone(), view, edit });
+    }
+
+    /// A contract button: shown only when the token names one of the customer's contracts.
+    fn contract_button(&mut self, session: Session, token: &ContractRef, view: fn(String) -> View, edit: bool) {
+        match token.resolve(&session.contracts).cloned() {
+            Some(name) => {
+                self.out.push(Effect::AnswerCallback { alert: None });
+                self.chat.state = State::Linked(session.clone());
+                self.show(&session, view(name), edit);
+            }
+            None => self.out.push(Effect::AnswerCallback { alert: Some(Msg::ButtonExpired) }),
+        }
+    }
+
     fn refresh(&mut self, session: Session, then: Refresh) {
-        self.out.push(Effect::RefreshCustomer {
-            customer: session.customer,
-            then,
-        });
+        self.out.push(Effect::RefreshCustomer { customer: session.customer, then });
     }
 
     fn ask_logout(&mut self, session: Session) {
@@ -196,6 +191,23 @@ impl Machine<'_> {
                 self.chat.lang = lang;
                 let kb = self.state_keyboard();
                 self.reply(Msg::LanguageChanged, kb);
+            }
+            (Callback::Contracts { page }, State::Linked(session) | State::ConfirmingLogout(session)) => {
+                answer(self, None);
+                self.chat.state = State::Linked(session.clone());
+                self.show(&session, View::Contracts { page }, true);
+            }
+            (Callback::Contract(r), State::Linked(s) | State::ConfirmingLogout(s)) => {
+                self.contract_button(s, &r, View::Contract, true)
+            }
+            (Callback::Schedule(r), State::Linked(s) | State::ConfirmingLogout(s)) => {
+                self.contract_button(s, &r, View::Schedule, true)
+            }
+            (Callback::Payments(r), State::Linked(s) | State::ConfirmingLogout(s)) => {
+                self.contract_button(s, &r, View::Payments, true)
+            }
+            (Callback::Pdf(r), State::Linked(s) | State::ConfirmingLogout(s)) => {
+                self.contract_button(s, &r, View::Pdf, false)
             }
             (Callback::LogoutAsk, State::Linked(session) | State::ConfirmingLogout(session)) => {
                 answer(self, None);
@@ -218,14 +230,15 @@ impl Machine<'_> {
         let state = self.chat.state.clone();
         match (outcome, state) {
             (Outcome::LinkLookup { result, then }, State::New) => self.restored(result, then),
-            (Outcome::PassportLookup(result), State::AwaitingPassport) => {
-                self.passport_found(result)
-            }
+            (Outcome::PassportLookup(result), State::AwaitingPassport) => self.passport_found(result),
             (Outcome::ContactCustomer { result, phone }, State::AwaitingContact { .. }) => {
                 self.contact_checked(result, &phone)
             }
             (Outcome::LinkWritten { record, result }, _) => self.link_written(record, result),
-            (Outcome::Refreshed { result, then }, State::Linked(_)) => self.refreshed(result, then),
+            (Outcome::Refreshed { result, then }, State::Linked(session)) => self.refreshed(session, result, then),
+            (Outcome::ContractsSeen(names), State::Linked(session)) => {
+                self.chat.state = State::Linked(Session { contracts: names, ..session });
+            }
             (Outcome::LinkCleared { ok }, State::ConfirmingLogout(session)) => {
                 if ok {
                     self.chat.state = State::New;
@@ -248,21 +261,17 @@ impl Machine<'_> {
                 self.chat.state = State::Linked(session.clone());
                 match then {
                     Input::Button(Label::Profile) => self.profile(&session),
-                    Input::Command(Command::Logout) => self.ask_logout(session),
-                    _ => self.reply(
-                        Msg::WelcomeBack {
-                            profile: session.profile(),
-                        },
-                        Keyboard::Menu,
-                    ),
+                    Input::Command(Command::Start | Command::Menu)
+                    | Input::Text(_)
+                    | Input::Unsupported
+                    | Input::Contact { .. } => self.welcome_back(&session),
+                    other => self.linked(session, other),
                 }
             }
             Lookup::Found(_) | Lookup::NotFound => {
                 self.chat.state = State::AwaitingPassport;
                 match then {
-                    Input::Text(text) if passport::normalise(&text).is_some() => {
-                        self.passport(&text)
-                    }
+                    Input::Text(text) if passport::normalise(&text).is_some() => self.passport(&text),
                     _ => self.reply(Msg::Greeting, Keyboard::Remove),
                 }
             }
@@ -279,18 +288,11 @@ impl Machine<'_> {
             }
             Lookup::Found(record) if record.is_linked_elsewhere(user) => {
                 self.fail_attempt();
-                self.reply(
-                    Msg::AlreadyLinked {
-                        support: self.support(),
-                    },
-                    Keyboard::None,
-                );
+                self.reply(Msg::AlreadyLinked { support: self.support() }, Keyboard::None);
             }
             Lookup::Found(record) if record.is_linked_to(user) => self.now_linked(&record),
             Lookup::Found(record) if self.policy.require_phone => {
-                self.chat.state = State::AwaitingContact {
-                    customer: record.name,
-                };
+                self.chat.state = State::AwaitingContact { customer: record.name };
                 self.reply(Msg::AskContact, Keyboard::RequestContact);
             }
             Lookup::Found(record) => self.out.push(Effect::WriteLink { record }),
@@ -303,12 +305,7 @@ impl Machine<'_> {
         match result {
             Lookup::Found(record) if record.is_linked_elsewhere(user) => {
                 self.chat.state = State::AwaitingPassport;
-                self.reply(
-                    Msg::AlreadyLinked {
-                        support: self.support(),
-                    },
-                    Keyboard::Remove,
-                );
+                self.reply(Msg::AlreadyLinked { support: self.support() }, Keyboard::Remove);
             }
             Lookup::Found(record) if phone_matches(&record, phone) => {
                 if record.is_linked_to(user) {
@@ -319,12 +316,7 @@ impl Machine<'_> {
             }
             Lookup::Found(_) => {
                 self.fail_attempt();
-                self.reply(
-                    Msg::PhoneMismatch {
-                        support: self.support(),
-                    },
-                    Keyboard::RequestContact,
-                );
+                self.reply(Msg::PhoneMismatch { support: self.support() }, Keyboard::RequestContact);
             }
             Lookup::NotFound => {
                 self.chat.state = State::AwaitingPassport;
@@ -339,12 +331,7 @@ impl Machine<'_> {
             WriteResult::Written => self.now_linked(&record),
             WriteResult::Clash => {
                 self.chat.state = State::AwaitingPassport;
-                self.reply(
-                    Msg::AlreadyLinked {
-                        support: self.support(),
-                    },
-                    Keyboard::Remove,
-                );
+                self.reply(Msg::AlreadyLinked { support: self.support() }, Keyboard::Remove);
             }
             WriteResult::Unavailable => {
                 let kb = self.state_keyboard();
@@ -355,27 +342,22 @@ impl Machine<'_> {
 
     fn now_linked(&mut self, record: &CustomerRecord) {
         let session = record.session();
-        self.reply(
-            Msg::Linked {
-                profile: session.profile(),
-            },
-            Keyboard::Menu,
-        );
+        self.reply(Msg::Linked { profile: session.profile() }, Keyboard::Menu);
         self.chat.state = State::Linked(session);
     }
 
-    fn refreshed(&mut self, result: Lookup, then: Refresh) {
+    fn welcome_back(&mut self, session: &Session) {
+        self.reply(Msg::WelcomeBack { profile: session.profile() }, Keyboard::Menu);
+        self.show(session, View::Summary, false);
+    }
+
+    fn refreshed(&mut self, old: Session, result: Lookup, then: Refresh) {
         match result {
             Lookup::Found(record) if record.is_linked_to(self.chat.user_id) => {
-                let session = record.session();
+                let session = old.refreshed(record.session());
                 self.chat.state = State::Linked(session.clone());
                 match then {
-                    Refresh::WelcomeBack => self.reply(
-                        Msg::WelcomeBack {
-                            profile: session.profile(),
-                        },
-                        Keyboard::Menu,
-                    ),
+                    Refresh::WelcomeBack => self.welcome_back(&session),
                     Refresh::Profile => self.profile(&session),
                 }
             }
@@ -390,24 +372,13 @@ impl Machine<'_> {
     }
 
     fn profile(&mut self, session: &Session) {
-        let logout = vec![vec![(
-            InlineLabel::Text(Label::Logout),
-            Callback::LogoutAsk,
-        )]];
-        self.reply(
-            Msg::Profile {
-                profile: session.profile(),
-            },
-            Keyboard::Inline(logout),
-        );
+        let logout = vec![vec![(InlineLabel::Text(Label::Logout), Callback::LogoutAsk)]];
+        self.reply(Msg::Profile { profile: session.profile() }, Keyboard::Inline(logout));
     }
 }
 
 fn language_keyboard() -> Keyboard {
-    let row = Lang::ALL
-        .into_iter()
-        .map(|l| (InlineLabel::Language(l), Callback::SetLang(l)))
-        .collect();
+    let row = Lang::ALL.into_iter().map(|l| (InlineLabel::Language(l), Callback::SetLang(l))).collect();
     Keyboard::Inline(vec![row])
 }
 
@@ -416,11 +387,7 @@ fn phone_matches(record: &CustomerRecord, shared: &str) -> bool {
     let Some(key) = phone_key(shared) else {
         return false;
     };
-    record
-        .phones
-        .iter()
-        .filter_map(|p| phone_key(p))
-        .any(|p| p == key)
+    record.phones.iter().filter_map(|p| phone_key(p)).any(|p| p == key)
 }
 
 #[cfg(test)]

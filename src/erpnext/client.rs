@@ -18,11 +18,7 @@ use crate::config::{ErpConfig, ErpSchema};
 
 /// Everything but RFC 3986 unreserved characters is encoded in a path segment, so names with
 /// spaces, `/`, `&` or `#` reach the right document.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// ERPNext client; cheap to clone.
 #[derive(Clone)]
@@ -54,11 +50,7 @@ impl ErpClient {
             svc: stack::build(http.clone(), settings),
             http,
             base: config.base_url.as_str().trim_end_matches('/').to_owned(),
-            auth: format!(
-                "token {}:{}",
-                config.api_key.expose(),
-                config.api_secret.expose()
-            ),
+            auth: format!("token {}:{}", config.api_key.expose(), config.api_secret.expose()),
             deadline: config.deadline,
             schema: config.schema.clone(),
         })
@@ -69,11 +61,7 @@ impl ErpClient {
     }
 
     fn resource_url(&self, doctype: &str, name: Option<&str>) -> String {
-        let mut url = format!(
-            "{}/api/resource/{}",
-            self.base,
-            utf8_percent_encode(doctype, SEGMENT)
-        );
+        let mut url = format!("{}/api/resource/{}", self.base, utf8_percent_encode(doctype, SEGMENT));
         if let Some(name) = name {
             url.push('/');
             url.extend(utf8_percent_encode(name, SEGMENT));
@@ -99,55 +87,28 @@ impl ErpClient {
         if let Some(body) = body {
             builder = builder.json(body);
         }
-        let request = builder
-            .build()
-            .map_err(|e| ErpError::Decode(format!("bad request: {e}")))?;
+        let request = builder.build().map_err(|e| ErpError::Decode(format!("bad request: {e}")))?;
         let work = async {
-            let response = self
-                .svc
-                .clone()
-                .oneshot(request)
-                .await
-                .map_err(transport_error)?;
+            let response = self.svc.clone().oneshot(request).await.map_err(transport_error)?;
             let status = response.status();
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| transport_error(e.into()))?;
+            let bytes = response.bytes().await.map_err(|e| transport_error(e.into()))?;
             Ok::<_, ErpError>((status, bytes))
         };
-        let (status, bytes) = tokio::time::timeout(self.deadline, work)
-            .await
-            .map_err(|_| ErpError::Timeout)??;
-        if status.is_success() {
-            Ok(bytes.to_vec())
-        } else {
-            Err(ErpError::from_response(status, &bytes))
-        }
+        let (status, bytes) = tokio::time::timeout(self.deadline, work).await.map_err(|_| ErpError::Timeout)??;
+        if status.is_success() { Ok(bytes.to_vec()) } else { Err(ErpError::from_response(status, &bytes)) }
     }
 
     /// `GET /api/resource/{doctype}/{name}` → the document (child tables inline).
-    pub async fn get_doc<T: DeserializeOwned>(
-        &self,
-        doctype: &str,
-        name: &str,
-    ) -> Result<T, ErpError> {
+    pub async fn get_doc<T: DeserializeOwned>(&self, doctype: &str, name: &str) -> Result<T, ErpError> {
         let url = self.resource_url(doctype, Some(name));
         let body = self.send(Method::GET, &url, &[], None).await?;
         decode_data(&body)
     }
 
     /// `PUT /api/resource/{doctype}/{name}` with only the changed keys.
-    pub async fn put_doc(
-        &self,
-        doctype: &str,
-        name: &str,
-        changes: &Value,
-    ) -> Result<(), ErpError> {
+    pub async fn put_doc(&self, doctype: &str, name: &str, changes: &Value) -> Result<(), ErpError> {
         let url = self.resource_url(doctype, Some(name));
-        self.send(Method::PUT, &url, &[], Some(changes))
-            .await
-            .map(drop)
+        self.send(Method::PUT, &url, &[], Some(changes)).await.map(drop)
     }
 
     /// Lists every row the query matches, page by page until a short page.
@@ -155,9 +116,7 @@ impl ErpClient {
         let url = self.resource_url(&query.doctype, None);
         let mut rows: Vec<T> = Vec::new();
         loop {
-            let body = self
-                .send(Method::GET, &url, &query.params(rows.len()), None)
-                .await?;
+            let body = self.send(Method::GET, &url, &query.params(rows.len()), None).await?;
             let page: Vec<T> = decode_data(&body)?;
             let short = page.len() < query.page_length;
             rows.extend(page);
@@ -171,12 +130,17 @@ impl ErpClient {
         }
     }
 
+    /// `GET /api/method/{method}`: the raw body of a whitelisted method's answer.
+    pub async fn method(&self, method: &str, query: &[(&str, String)]) -> Result<Vec<u8>, ErpError> {
+        let url = format!("{}/api/method/{}", self.base, utf8_percent_encode(method, SEGMENT));
+        self.send(Method::GET, &url, query, None).await
+    }
+
     /// `frappe.auth.get_logged_user`: proves the credentials.
     pub async fn logged_user(&self) -> Result<String, ErpError> {
         let url = format!("{}/api/method/frappe.auth.get_logged_user", self.base);
         let body = self.send(Method::GET, &url, &[], None).await?;
-        let v: Value =
-            serde_json::from_slice(&body).map_err(|e| ErpError::Decode(e.to_string()))?;
+        let v: Value = serde_json::from_slice(&body).map_err(|e| ErpError::Decode(e.to_string()))?;
         v.get("message")
             .and_then(Value::as_str)
             .map(str::to_owned)
@@ -189,9 +153,7 @@ fn decode_data<T: DeserializeOwned>(body: &[u8]) -> Result<T, ErpError> {
     struct Envelope<T> {
         data: T,
     }
-    serde_json::from_slice::<Envelope<T>>(body)
-        .map(|e| e.data)
-        .map_err(|e| ErpError::Decode(e.to_string()))
+    serde_json::from_slice::<Envelope<T>>(body).map(|e| e.data).map_err(|e| ErpError::Decode(e.to_string()))
 }
 
 fn transport_error(e: tower::BoxError) -> ErpError {
@@ -214,9 +176,7 @@ fn without_url(e: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    let source = std::error::Error::source(e)
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let source = std::error::Error::source(e).map(|s| s.to_string()).unwrap_or_default();
     format!("{kind}: {source}")
 }
 

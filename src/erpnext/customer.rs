@@ -18,27 +18,20 @@ pub enum LinkWrite {
 impl ErpClient {
     fn customer_fields(&self) -> Vec<String> {
         let s = self.schema();
-        let mut fields = vec![
-            "name".to_owned(),
-            s.customer_name_field.clone(),
-            s.passport_field.clone(),
-            s.telegram_field.clone(),
-        ];
-        fields.extend(s.phone_fields.iter().cloned());
-        fields.dedup();
+        let mut fields =
+            vec!["name".to_owned(), s.customer_name_field.clone(), s.passport_field.clone(), s.telegram_field.clone()];
+        for f in &s.phone_fields {
+            if !fields.contains(f) {
+                fields.push(f.clone());
+            }
+        }
         fields
     }
 
-    async fn find_customer_by(
-        &self,
-        field: &str,
-        value: &str,
-    ) -> Result<Option<CustomerRecord>, ErpError> {
+    async fn find_customer_by(&self, field: &str, value: &str) -> Result<Option<CustomerRecord>, ErpError> {
         let fields = self.customer_fields();
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-        let query = ListQuery::new(&self.schema().customer_doctype, &fields)
-            .filter(field, "=", value)
-            .limit(2);
+        let query = ListQuery::new(&self.schema().customer_doctype, &fields).filter(field, "=", value).limit(2);
         let rows: Vec<Map<String, Value>> = self.list(&query).await?;
         if rows.len() > 1 {
             tracing::warn!(erp.doctype = %query.doctype, field, "two customers share a value of a field that must be unique");
@@ -47,29 +40,18 @@ impl ErpClient {
     }
 
     /// The customer with this passport (the field is unique in ERPNext).
-    pub async fn customer_by_passport(
-        &self,
-        passport: &str,
-    ) -> Result<Option<CustomerRecord>, ErpError> {
-        self.find_customer_by(&self.schema().passport_field.clone(), passport)
-            .await
+    pub async fn customer_by_passport(&self, passport: &str) -> Result<Option<CustomerRecord>, ErpError> {
+        self.find_customer_by(&self.schema().passport_field.clone(), passport).await
     }
 
     /// The customer whose link field holds this Telegram user id (F2 auto-login).
-    pub async fn customer_by_telegram(
-        &self,
-        user_id: i64,
-    ) -> Result<Option<CustomerRecord>, ErpError> {
-        self.find_customer_by(&self.schema().telegram_field.clone(), &user_id.to_string())
-            .await
+    pub async fn customer_by_telegram(&self, user_id: i64) -> Result<Option<CustomerRecord>, ErpError> {
+        self.find_customer_by(&self.schema().telegram_field.clone(), &user_id.to_string()).await
     }
 
     /// Reads one customer afresh; `None` when it no longer exists.
     pub async fn customer(&self, name: &str) -> Result<Option<CustomerRecord>, ErpError> {
-        match self
-            .get_doc::<Map<String, Value>>(&self.schema().customer_doctype, name)
-            .await
-        {
+        match self.get_doc::<Map<String, Value>>(&self.schema().customer_doctype, name).await {
             Ok(doc) => Ok(Some(record_from(self.schema(), &doc))),
             Err(ErpError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
@@ -80,10 +62,7 @@ impl ErpClient {
     /// just before and saw the field empty; ERPNext's unique constraint is the second guard.
     pub async fn link_telegram(&self, customer: &str, user_id: i64) -> Result<LinkWrite, ErpError> {
         let changes = json!({ self.schema().telegram_field.clone(): user_id.to_string() });
-        match self
-            .put_doc(&self.schema().customer_doctype, customer, &changes)
-            .await
-        {
+        match self.put_doc(&self.schema().customer_doctype, customer, &changes).await {
             Ok(()) => Ok(LinkWrite::Written),
             Err(e) if e.is_unique_clash() => Ok(LinkWrite::Clash),
             Err(e) => Err(e),
@@ -96,8 +75,7 @@ impl ErpClient {
         match self.customer(customer).await? {
             Some(record) if record.is_linked_to(user_id) => {
                 let changes = json!({ self.schema().telegram_field.clone(): Value::Null });
-                self.put_doc(&self.schema().customer_doctype, customer, &changes)
-                    .await
+                self.put_doc(&self.schema().customer_doctype, customer, &changes).await
             }
             _ => Ok(()),
         }
@@ -133,6 +111,19 @@ mod tests {
             passport_field: "custom_passport_series".into(),
             telegram_field: "custom_telegram_id".into(),
             phone_fields: vec!["custom_phone_1".into(), "mobile_no".into()],
+            sales: crate::config::SalesSchema {
+                contract_doctype: "Sales Order".into(),
+                total_field: "custom_grand_total_with_interest".into(),
+                markup_field: "custom_total_interest".into(),
+                down_payment_field: "custom_downpayment_amount".into(),
+                imei_field: "custom_imei".into(),
+                notes_field: "custom_notes".into(),
+                payment_doctype: "Payment Entry".into(),
+                payment_reference_doctype: "Payment Entry Reference".into(),
+                schedule_doctype: "Payment Schedule".into(),
+                payment_link_field: None,
+                print_format: "Standard".into(),
+            },
         }
     }
 

@@ -15,11 +15,7 @@ pub enum ErpError {
     #[error("not found in ERPNext (404): {0}")]
     NotFound(String),
     #[error("ERPNext refused the change ({status}, {exc_type}): {message}")]
-    Rejected {
-        status: u16,
-        exc_type: String,
-        message: String,
-    },
+    Rejected { status: u16, exc_type: String, message: String },
     #[error("ERPNext is rate limiting us (429)")]
     RateLimited,
     #[error("ERPNext failed ({status}): {message}")]
@@ -54,9 +50,7 @@ impl ErpError {
     /// A unique-field clash (417 `UniqueValidationError`, or MariaDB's duplicate entry).
     pub fn is_unique_clash(&self) -> bool {
         match self {
-            ErpError::Rejected {
-                exc_type, message, ..
-            } => {
+            ErpError::Rejected { exc_type, message, .. } => {
                 exc_type.contains("UniqueValidation")
                     || exc_type.contains("DuplicateEntry")
                     || message.contains("Duplicate entry")
@@ -77,39 +71,19 @@ impl FrappeError {
     pub fn parse(body: &[u8]) -> FrappeError {
         let text = String::from_utf8_lossy(body);
         let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
-            return FrappeError {
-                exc_type: None,
-                message: plain_text_summary(&text),
-            };
+            return FrappeError { exc_type: None, message: plain_text_summary(&text) };
         };
-        let exc_type = json
-            .get("exc_type")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned);
-        let server_messages = json
-            .get("_server_messages")
-            .and_then(|v| v.as_str())
-            .map(decode_server_messages)
-            .unwrap_or_default();
+        let exc_type = json.get("exc_type").and_then(|v| v.as_str()).map(str::to_owned);
+        let server_messages =
+            json.get("_server_messages").and_then(|v| v.as_str()).map(decode_server_messages).unwrap_or_default();
         let message = server_messages
             .into_iter()
             .next()
-            .or_else(|| {
-                json.get("message")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            })
-            .or_else(|| {
-                json.get("exception")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_owned)
-            })
+            .or_else(|| json.get("message").and_then(|v| v.as_str()).map(str::to_owned))
+            .or_else(|| json.get("exception").and_then(|v| v.as_str()).map(str::to_owned))
             .or_else(|| exc_type.clone())
             .unwrap_or_else(|| "no details".into());
-        FrappeError {
-            exc_type,
-            message: strip_tags(&message),
-        }
+        FrappeError { exc_type, message: strip_tags(&message) }
     }
 }
 
@@ -120,24 +94,16 @@ fn decode_server_messages(raw: &str) -> Vec<String> {
     };
     items
         .iter()
-        .map(
-            |item| match serde_json::from_str::<serde_json::Value>(item) {
-                Ok(v) => v
-                    .get("message")
-                    .and_then(|m| m.as_str())
-                    .map_or_else(|| item.clone(), str::to_owned),
-                Err(_) => item.clone(),
-            },
-        )
+        .map(|item| match serde_json::from_str::<serde_json::Value>(item) {
+            Ok(v) => v.get("message").and_then(|m| m.as_str()).map_or_else(|| item.clone(), str::to_owned),
+            Err(_) => item.clone(),
+        })
         .collect()
 }
 
 /// A short, single-line description of a non-JSON body (an nginx HTML page, a plain 429).
 fn plain_text_summary(text: &str) -> String {
-    let title = text
-        .split_once("<title>")
-        .and_then(|(_, rest)| rest.split_once("</title>"))
-        .map(|(t, _)| t.to_owned());
+    let title = text.split_once("<title>").and_then(|(_, rest)| rest.split_once("</title>")).map(|(t, _)| t.to_owned());
     let line = title.unwrap_or_else(|| strip_tags(text));
     let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
     line.chars().take(200).collect()
@@ -163,13 +129,10 @@ mod tests {
 
     #[test]
     fn server_messages_are_decoded_twice() {
-        let inner =
-            serde_json::json!({"message": "Value <b>AB1</b> already exists", "indicator": "red"});
+        let inner = serde_json::json!({"message": "Value <b>AB1</b> already exists", "indicator": "red"});
         let list = serde_json::to_string(&vec![inner.to_string()]).expect("json");
-        let body =
-            serde_json::json!({"exc_type": "UniqueValidationError", "_server_messages": list});
-        let err =
-            ErpError::from_response(StatusCode::EXPECTATION_FAILED, body.to_string().as_bytes());
+        let body = serde_json::json!({"exc_type": "UniqueValidationError", "_server_messages": list});
+        let err = ErpError::from_response(StatusCode::EXPECTATION_FAILED, body.to_string().as_bytes());
         assert!(err.is_unique_clash());
         match err {
             ErpError::Rejected { message, .. } => assert_eq!(message, "Value AB1 already exists"),
@@ -185,10 +148,7 @@ mod tests {
         ));
         let html = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
         match ErpError::from_response(StatusCode::BAD_GATEWAY, html) {
-            ErpError::Server {
-                status: 502,
-                message,
-            } => assert_eq!(message, "502 Bad Gateway"),
+            ErpError::Server { status: 502, message } => assert_eq!(message, "502 Bad Gateway"),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -199,13 +159,7 @@ mod tests {
         assert!(
             matches!(ErpError::from_response(StatusCode::NOT_FOUND, body), ErpError::NotFound(m) if m == "Customer X not found")
         );
-        assert!(matches!(
-            ErpError::from_response(StatusCode::UNAUTHORIZED, b"{}"),
-            ErpError::Unauthorized(_)
-        ));
-        assert!(matches!(
-            ErpError::from_response(StatusCode::FORBIDDEN, b"{}"),
-            ErpError::Forbidden(_)
-        ));
+        assert!(matches!(ErpError::from_response(StatusCode::UNAUTHORIZED, b"{}"), ErpError::Unauthorized(_)));
+        assert!(matches!(ErpError::from_response(StatusCode::FORBIDDEN, b"{}"), ErpError::Forbidden(_)));
     }
 }

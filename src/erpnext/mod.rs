@@ -6,6 +6,7 @@ pub mod client;
 pub mod customer;
 pub mod error;
 pub mod query;
+pub mod sales;
 pub mod stack;
 
 pub use client::ErpClient;

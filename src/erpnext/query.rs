@@ -31,8 +31,7 @@ impl ListQuery {
     }
 
     pub fn filter(mut self, field: &str, op: &str, value: impl Into<Value>) -> Self {
-        self.filters
-            .push(serde_json::json!([field, op, value.into()]));
+        self.filters.push(serde_json::json!([field, op, value.into()]));
         self
     }
 
@@ -74,16 +73,11 @@ mod tests {
 
     #[test]
     fn every_page_request_is_explicit() {
-        let q = ListQuery::new("Customer", &["name"])
-            .filter("custom_telegram_id", "=", "42")
-            .page_length(50);
+        let q = ListQuery::new("Customer", &["name"]).filter("custom_telegram_id", "=", "42").page_length(50);
         let params = q.params(100);
         let get = |k| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
         assert_eq!(get("fields").as_deref(), Some(r#"["name"]"#));
-        assert_eq!(
-            get("filters").as_deref(),
-            Some(r#"[["custom_telegram_id","=","42"]]"#)
-        );
+        assert_eq!(get("filters").as_deref(), Some(r#"[["custom_telegram_id","=","42"]]"#));
         assert_eq!(get("order_by").as_deref(), Some("name asc"));
         assert_eq!(get("limit_start").as_deref(), Some("100"));
         assert_eq!(get("limit_page_length").as_deref(), Some("50"));

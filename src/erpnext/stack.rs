@@ -8,10 +8,7 @@
 use std::{future::Future, pin::Pin, time::Duration};
 
 use reqwest::{Method, Request, Response, StatusCode};
-use tower::{
-    BoxError, ServiceBuilder, limit::GlobalConcurrencyLimitLayer, retry::Policy,
-    util::BoxCloneSyncService,
-};
+use tower::{BoxError, ServiceBuilder, limit::GlobalConcurrencyLimitLayer, retry::Policy, util::BoxCloneSyncService};
 
 /// The boxed HTTP service the facade calls; cheap to clone, shareable across tasks.
 pub type HttpService = BoxCloneSyncService<Request, Response, BoxError>;
@@ -46,17 +43,11 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     pub fn new(settings: StackSettings) -> Self {
-        Self {
-            settings,
-            retries_done: 0,
-        }
+        Self { settings, retries_done: 0 }
     }
 
     fn backoff(&self) -> Duration {
-        let exp = self
-            .settings
-            .base_backoff
-            .saturating_mul(1 << self.retries_done.min(10));
+        let exp = self.settings.base_backoff.saturating_mul(1 << self.retries_done.min(10));
         // Full jitter between half and the whole of the exponential step.
         let ms = exp.as_millis() as u64;
         Duration::from_millis(rand::random_range(ms / 2..=ms.max(1)))
@@ -78,12 +69,10 @@ pub fn is_retryable(method: &Method, result: &Result<Response, BoxError>) -> Ver
     }
     match result {
         Ok(resp) => match resp.status() {
-            StatusCode::TOO_MANY_REQUESTS => {
-                retry_after(resp).map_or(Verdict::RetryAfterBackoff, Verdict::RetryAfter)
+            StatusCode::TOO_MANY_REQUESTS => retry_after(resp).map_or(Verdict::RetryAfterBackoff, Verdict::RetryAfter),
+            StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+                Verdict::RetryAfterBackoff
             }
-            StatusCode::BAD_GATEWAY
-            | StatusCode::SERVICE_UNAVAILABLE
-            | StatusCode::GATEWAY_TIMEOUT => Verdict::RetryAfterBackoff,
             _ => Verdict::Final,
         },
         Err(e) if is_transport_retryable(e.as_ref()) => Verdict::RetryAfterBackoff,
@@ -92,41 +81,26 @@ pub fn is_retryable(method: &Method, result: &Result<Response, BoxError>) -> Ver
 }
 
 fn is_idempotent(method: &Method) -> bool {
-    matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
-    )
+    matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS)
 }
 
 fn is_transport_retryable(e: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
     if e.is::<tower::timeout::error::Elapsed>() {
         return true;
     }
-    e.downcast_ref::<reqwest::Error>()
-        .is_some_and(|e| e.is_connect() || e.is_timeout())
+    e.downcast_ref::<reqwest::Error>().is_some_and(|e| e.is_connect() || e.is_timeout())
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not used by Frappe).
 fn retry_after(resp: &Response) -> Option<Duration> {
-    let secs: u64 = resp
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
+    let secs: u64 = resp.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
     Some(Duration::from_secs(secs))
 }
 
 impl Policy<Request, Response, BoxError> for RetryPolicy {
     type Future = Pin<Box<dyn Future<Output = ()> + Send + Sync>>;
 
-    fn retry(
-        &mut self,
-        req: &mut Request,
-        result: &mut Result<Response, BoxError>,
-    ) -> Option<Self::Future> {
+    fn retry(&mut self, req: &mut Request, result: &mut Result<Response, BoxError>) -> Option<Self::Future> {
         if self.retries_done >= self.settings.max_retries {
             return None;
         }
@@ -137,11 +111,7 @@ impl Policy<Request, Response, BoxError> for RetryPolicy {
             Verdict::RetryAfter(_) => return None,
         };
         self.retries_done += 1;
-        tracing::debug!(
-            retry = self.retries_done,
-            wait_ms = wait.as_millis() as u64,
-            "retrying ERPNext request"
-        );
+        tracing::debug!(retry = self.retries_done, wait_ms = wait.as_millis() as u64, "retrying ERPNext request");
         Some(Box::pin(tokio::time::sleep(wait)))
     }
 
@@ -170,12 +140,7 @@ mod tests {
             (Method::GET, 502, None, RetryAfterBackoff),
             (Method::GET, 504, None, RetryAfterBackoff),
             (Method::PUT, 503, None, RetryAfterBackoff),
-            (
-                Method::GET,
-                429,
-                Some("3"),
-                RetryAfter(Duration::from_secs(3)),
-            ),
+            (Method::GET, 429, Some("3"), RetryAfter(Duration::from_secs(3))),
             (Method::GET, 429, None, RetryAfterBackoff),
             (Method::POST, 503, None, Final),
             (Method::POST, 429, Some("1"), Final),
@@ -185,21 +150,14 @@ mod tests {
             (Method::GET, 200, None, Final),
         ];
         for (method, status, retry_after, want) in cases {
-            assert_eq!(
-                is_retryable(&method, &answer(status, retry_after)),
-                want,
-                "{method} {status}"
-            );
+            assert_eq!(is_retryable(&method, &answer(status, retry_after)), want, "{method} {status}");
         }
     }
 
     #[test]
     fn timeouts_are_retried_and_other_errors_are_not() {
         let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
-        assert_eq!(
-            is_retryable(&Method::GET, &Err(elapsed)),
-            Verdict::RetryAfterBackoff
-        );
+        assert_eq!(is_retryable(&Method::GET, &Err(elapsed)), Verdict::RetryAfterBackoff);
         let other: BoxError = "boom".into();
         assert_eq!(is_retryable(&Method::GET, &Err(other)), Verdict::Final);
     }

@@ -1,7 +1,10 @@
 //! Presentation helpers shared by every message: HTML escaping for Telegram's `parse_mode`
 //! HTML and masking of personal identifiers.
 
+pub mod date;
 pub mod mask;
+pub mod money;
+pub mod split;
 
 /// Escapes a piece of dynamic text for Telegram HTML (`&`, `<`, `>` and `"` for attributes).
 /// Every value that did not come from our own texts goes through this one function.
@@ -25,9 +28,6 @@ mod tests {
 
     #[test]
     fn escapes_markup_characters_only() {
-        assert_eq!(
-            escape_html("A&B <C> \"d\" o'z"),
-            "A&amp;B &lt;C&gt; &quot;d&quot; o'z"
-        );
+        assert_eq!(escape_html("A&B <C> \"d\" o'z"), "A&amp;B &lt;C&gt; &quot;d&quot; o'z");
     }
 }

@@ -27,18 +27,11 @@ pub async fn telegram(State(state): State<AppState>, headers: HeaderMap, body: B
     }
     let update: Update = match serde_json::from_slice(&body) {
         Ok(update) => update,
-        Err(e) => {
-            tracing::warn!(error = %e, bytes = body.len(), "webhook body is not a Telegram update");
-            return (StatusCode::BAD_REQUEST, "body is not a Telegram update").into_response();
-        }
+        Err(e) => return unparsable(&body, &e),
     };
     let update_id = i64::from(update.id.0);
     let incoming = intake::classify(&update);
-    let span = tracing::info_span!(
-        "update",
-        update.id = update_id,
-        chat.id = incoming.chat_id()
-    );
+    let span = tracing::info_span!("update", update.id = update_id, chat.id = incoming.chat_id());
     handle(state, update_id, incoming).instrument(span).await
 }
 
@@ -60,36 +53,13 @@ async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> Response
         Err(e) => return transient(e),
     }
     let result = match incoming {
-        Incoming::Private {
-            chat_id,
-            user_id,
-            language_code,
-            input,
-            callback_id,
-        } => {
-            state
-                .runner
-                .handle(Delivery {
-                    chat_id,
-                    user_id,
-                    language_code,
-                    input,
-                    callback_id,
-                })
-                .await
+        Incoming::Private { chat_id, user_id, language_code, input, callback_id, message_id } => {
+            state.runner.handle(Delivery { chat_id, user_id, language_code, input, callback_id, message_id }).await
         }
-        Incoming::Group {
-            chat_id,
-            language_code,
-        } => {
-            state
-                .runner
-                .handle_group(chat_id, language_code.as_deref())
-                .await
+        Incoming::Group { chat_id, language_code } => {
+            state.runner.handle_group(chat_id, language_code.as_deref()).await
         }
-        Incoming::Membership { chat_id, reachable } => {
-            state.runner.handle_membership(chat_id, reachable).await
-        }
+        Incoming::Membership { chat_id, reachable } => state.runner.handle_membership(chat_id, reachable).await,
         Incoming::Ignored(_) => Ok(()),
     };
     match result {
@@ -110,10 +80,27 @@ async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> Response
     }
 }
 
+/// A body that is not JSON cannot come from Telegram: 400. A JSON object with an `update_id`
+/// that our types cannot read is Telegram's, and a non-2xx would block that chat's queue for
+/// hours: it is logged and acknowledged.
+fn unparsable(body: &[u8], e: &serde_json::Error) -> Response {
+    let update_id = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("update_id").and_then(serde_json::Value::as_i64));
+    match update_id {
+        Some(update_id) => {
+            tracing::error!(update.id = update_id, error = %e, bytes = body.len(), "unreadable Telegram update acknowledged");
+            StatusCode::OK.into_response()
+        }
+        None => {
+            tracing::warn!(error = %e, bytes = body.len(), "webhook body is not a Telegram update");
+            (StatusCode::BAD_REQUEST, "body is not a Telegram update").into_response()
+        }
+    }
+}
+
 fn secret_matches(headers: &HeaderMap, expected: &str) -> bool {
-    headers
-        .get(SECRET_HEADER)
-        .is_some_and(|got| bool::from(got.as_bytes().ct_eq(expected.as_bytes())))
+    headers.get(SECRET_HEADER).is_some_and(|got| bool::from(got.as_bytes().ct_eq(expected.as_bytes())))
 }
 
 fn transient(e: StoreError) -> Response {
@@ -123,9 +110,6 @@ fn transient(e: StoreError) -> Response {
 
 fn retry_later() -> Response {
     let mut response = (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
-    response.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from_static(RETRY_AFTER_SECS),
-    );
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
     response
 }

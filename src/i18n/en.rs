@@ -1,33 +1,61 @@
 //! English texts.
 
-use super::{CommandText, Label, Msg, ProfileView, support_line};
+use super::{CommandText, Label, Msg, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
 
 pub(super) const COMMANDS: &[CommandText] = &[
-    CommandText {
-        command: "start",
-        description: "Start or show the welcome",
-    },
-    CommandText {
-        command: "menu",
-        description: "Show the main menu",
-    },
-    CommandText {
-        command: "help",
-        description: "What the bot can do",
-    },
-    CommandText {
-        command: "lang",
-        description: "Change the language",
-    },
-    CommandText {
-        command: "logout",
-        description: "Unlink this Telegram account",
-    },
+    CommandText { command: "start", description: "Start or show the welcome" },
+    CommandText { command: "menu", description: "Show the main menu" },
+    CommandText { command: "help", description: "What the bot can do" },
+    CommandText { command: "lang", description: "Change the language" },
+    CommandText { command: "logout", description: "Unlink this Telegram account" },
 ];
+
+pub(super) const WORDS: Words = Words {
+    contracts_title: "📄 Your contracts",
+    contract: "Contract",
+    dated: "of",
+    total: "Total",
+    down_payment: "Down payment",
+    paid: "Paid",
+    remaining: "Remaining",
+    next_payment: "Next payment",
+    products: "Products",
+    pcs: "pcs",
+    imei: "IMEI",
+    note: "Note",
+    schedule_title: "📅 Payment schedule",
+    payments_title: "💳 Payments",
+    history_title: "💳 Payment history",
+    upcoming_title: "📅 Upcoming payments",
+    overdue: "⚠️ Overdue",
+    due_soon: "Due in the next 30 days",
+    status_paid: "paid",
+    status_partly: "partly paid",
+    status_due_today: "due today",
+    status_overdue: "overdue",
+    status_upcoming: "upcoming",
+    days_short: "d",
+    in_days: "in",
+    summary_contracts: "Contracts",
+    summary_remaining: "Remaining to pay",
+    summary_nearest: "Nearest payment",
+    page: "Page",
+    doc_no: "No.",
+    schedule_heads: ["#", "Due", "Amount", "Paid", "Status"],
+};
 
 pub(super) fn label(label: Label) -> &'static str {
     match label {
+        Label::MyContracts => "📄 My contracts",
+        Label::Upcoming => "📅 Upcoming payments",
+        Label::PaymentHistory => "💳 Payment history",
+        Label::Schedule => "📅 Schedule",
+        Label::Payments => "💳 Payments",
+        Label::Pdf => "📎 PDF",
+        Label::Back => "⬅️ Back",
+        Label::Prev => "◀️",
+        Label::Next => "▶️",
         Label::Profile => "👤 Profile",
         Label::Language => "🌐 Language",
         Label::ContactUs => "☎️ Contact us",
@@ -40,11 +68,7 @@ pub(super) fn label(label: Label) -> &'static str {
 }
 
 fn profile(p: &ProfileView) -> String {
-    let phone = p
-        .phone_masked
-        .as_deref()
-        .map(esc)
-        .unwrap_or_else(|| "—".into());
+    let phone = p.phone_masked.as_deref().map(esc).unwrap_or_else(|| "—".into());
     format!(
         "👤 <b>{}</b>\nPassport: <code>{}</code>\nPhone: <code>{}</code>",
         esc(&p.name),
@@ -55,16 +79,11 @@ fn profile(p: &ProfileView) -> String {
 
 pub(super) fn text(msg: &Msg) -> String {
     match msg {
-        Msg::Greeting => {
-            "👋 Welcome! This bot shows your instalment contracts, payment schedule and \
+        Msg::Greeting => "👋 Welcome! This bot shows your instalment contracts, payment schedule and \
             payments, and reminds you before due dates.\n\nTo start, send your passport series and \
             number, for example <code>AA1234567</code>."
-                .into()
-        }
-        Msg::AskPassport => {
-            "Please send your passport series and number, for example <code>AA1234567</code>."
-                .into()
-        }
+            .into(),
+        Msg::AskPassport => "Please send your passport series and number, for example <code>AA1234567</code>.".into(),
         Msg::PassportFormat => "That does not look like a passport number. Send two letters and \
             seven digits, for example <code>AA1234567</code>."
             .into(),
@@ -79,9 +98,7 @@ pub(super) fn text(msg: &Msg) -> String {
         Msg::AskContact => "Thank you! Now confirm it is you: tap the button below to share \
             your phone number."
             .into(),
-        Msg::ContactNotOwn => {
-            "Please share <b>your own</b> phone number with the button below.".into()
-        }
+        Msg::ContactNotOwn => "Please share <b>your own</b> phone number with the button below.".into(),
         Msg::PhoneMismatch { support } => format!(
             "This phone number does not match the one in your contract.{}",
             support_line("If your number has changed, call us:", support)
@@ -129,5 +146,12 @@ pub(super) fn text(msg: &Msg) -> String {
         Msg::PrivateOnly => "I only work in private chats. Please write to me directly.".into(),
         Msg::ButtonExpired => "This button is no longer valid.".into(),
         Msg::TryAgain => "Something went wrong, please try again.".into(),
+        Msg::NoContracts => "You have no active contracts.".into(),
+        Msg::NoPayments => "No payments recorded yet.".into(),
+        Msg::NothingDue => "✅ Nothing is overdue and nothing falls due in the next 30 days.".into(),
+        Msg::ContractUnavailable => "This contract is not available.".into(),
+        Msg::PdfUnavailable => {
+            "Sorry, the contract document cannot be produced right now. Please try again later.".into()
+        }
     }
 }

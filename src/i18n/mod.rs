@@ -24,11 +24,7 @@ impl Lang {
 
     /// The first choice for a new user, from Telegram's `language_code` (`ru-RU` counts as ru).
     pub fn from_telegram(code: Option<&str>) -> Lang {
-        let primary = code
-            .unwrap_or_default()
-            .split(['-', '_'])
-            .next()
-            .unwrap_or_default();
+        let primary = code.unwrap_or_default().split(['-', '_']).next().unwrap_or_default();
         match primary.to_ascii_lowercase().as_str() {
             "ru" => Lang::Ru,
             "en" => Lang::En,
@@ -118,12 +114,61 @@ pub enum Msg {
     ButtonExpired,
     /// Callback alert: something went wrong, try again.
     TryAgain,
+    /// The customer has no submitted contracts.
+    NoContracts,
+    /// No payments recorded yet.
+    NoPayments,
+    /// Nothing overdue and nothing due in the next 30 days.
+    NothingDue,
+    /// A contract that is not (or no longer) the customer's.
+    ContractUnavailable,
+    /// ERPNext could not render the contract PDF.
+    PdfUnavailable,
+}
+
+/// Words the views compose into cards and tables; one set per language.
+pub struct Words {
+    pub contracts_title: &'static str,
+    pub contract: &'static str,
+    pub dated: &'static str,
+    pub total: &'static str,
+    pub down_payment: &'static str,
+    pub paid: &'static str,
+    pub remaining: &'static str,
+    pub next_payment: &'static str,
+    pub products: &'static str,
+    pub pcs: &'static str,
+    pub imei: &'static str,
+    pub note: &'static str,
+    pub schedule_title: &'static str,
+    pub payments_title: &'static str,
+    pub history_title: &'static str,
+    pub upcoming_title: &'static str,
+    pub overdue: &'static str,
+    pub due_soon: &'static str,
+    pub status_paid: &'static str,
+    pub status_partly: &'static str,
+    pub status_due_today: &'static str,
+    pub status_overdue: &'static str,
+    pub status_upcoming: &'static str,
+    pub days_short: &'static str,
+    pub in_days: &'static str,
+    pub summary_contracts: &'static str,
+    pub summary_remaining: &'static str,
+    pub summary_nearest: &'static str,
+    pub page: &'static str,
+    pub doc_no: &'static str,
+    /// Column heads of the schedule table: #, due date, amount, paid, status.
+    pub schedule_heads: [&'static str; 5],
 }
 
 /// A button label. Reply-keyboard presses arrive as text and are mapped back to labels with
 /// [`label_for_text`], in any language, so routing never depends on the current language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Label {
+    MyContracts,
+    Upcoming,
+    PaymentHistory,
     Profile,
     Language,
     ContactUs,
@@ -132,10 +177,19 @@ pub enum Label {
     Logout,
     LogoutYes,
     LogoutNo,
+    Schedule,
+    Payments,
+    Pdf,
+    Back,
+    Prev,
+    Next,
 }
 
 /// The reply-keyboard buttons that are routed back from their text.
-pub const REPLY_LABELS: [Label; 5] = [
+pub const REPLY_LABELS: [Label; 8] = [
+    Label::MyContracts,
+    Label::Upcoming,
+    Label::PaymentHistory,
     Label::Profile,
     Label::Language,
     Label::ContactUs,
@@ -166,6 +220,15 @@ pub fn label(lang: Lang, label: Label) -> &'static str {
     }
 }
 
+/// The words of the views in a language.
+pub fn words(lang: Lang) -> &'static Words {
+    match lang {
+        Lang::Uz => &uz::WORDS,
+        Lang::Ru => &ru::WORDS,
+        Lang::En => &en::WORDS,
+    }
+}
+
 /// The commands menu shown by Telegram, per language.
 pub fn commands(lang: Lang) -> &'static [CommandText] {
     match lang {
@@ -187,9 +250,7 @@ pub fn language_name(lang: Lang) -> &'static str {
 /// Maps the text of a reply-keyboard press back to its label, whatever language it was in.
 pub fn label_for_text(text: &str) -> Option<Label> {
     let text = text.trim();
-    REPLY_LABELS
-        .into_iter()
-        .find(|l| Lang::ALL.into_iter().any(|lang| label(lang, *l) == text))
+    REPLY_LABELS.into_iter().find(|l| Lang::ALL.into_iter().any(|lang| label(lang, *l) == text))
 }
 
 /// The support line appended to refusals, or nothing when no support phone is configured.

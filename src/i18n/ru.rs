@@ -1,33 +1,61 @@
 //! Russian texts.
 
-use super::{CommandText, Label, Msg, ProfileView, support_line};
+use super::{CommandText, Label, Msg, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
 
 pub(super) const COMMANDS: &[CommandText] = &[
-    CommandText {
-        command: "start",
-        description: "Начать или показать приветствие",
-    },
-    CommandText {
-        command: "menu",
-        description: "Показать главное меню",
-    },
-    CommandText {
-        command: "help",
-        description: "Что умеет бот",
-    },
-    CommandText {
-        command: "lang",
-        description: "Сменить язык",
-    },
-    CommandText {
-        command: "logout",
-        description: "Отвязать этот аккаунт Telegram",
-    },
+    CommandText { command: "start", description: "Начать или показать приветствие" },
+    CommandText { command: "menu", description: "Показать главное меню" },
+    CommandText { command: "help", description: "Что умеет бот" },
+    CommandText { command: "lang", description: "Сменить язык" },
+    CommandText { command: "logout", description: "Отвязать этот аккаунт Telegram" },
 ];
+
+pub(super) const WORDS: Words = Words {
+    contracts_title: "📄 Ваши договоры",
+    contract: "Договор",
+    dated: "от",
+    total: "Сумма",
+    down_payment: "Первый взнос",
+    paid: "Оплачено",
+    remaining: "Остаток",
+    next_payment: "Следующий платёж",
+    products: "Товары",
+    pcs: "шт.",
+    imei: "IMEI",
+    note: "Примечание",
+    schedule_title: "📅 График платежей",
+    payments_title: "💳 Платежи",
+    history_title: "💳 История платежей",
+    upcoming_title: "📅 Ближайшие платежи",
+    overdue: "⚠️ Просрочено",
+    due_soon: "В ближайшие 30 дней",
+    status_paid: "оплачен",
+    status_partly: "частично",
+    status_due_today: "сегодня",
+    status_overdue: "просрочен",
+    status_upcoming: "ожидается",
+    days_short: "дн.",
+    in_days: "через",
+    summary_contracts: "Договоров",
+    summary_remaining: "Осталось оплатить",
+    summary_nearest: "Ближайший платёж",
+    page: "Стр.",
+    doc_no: "№",
+    schedule_heads: ["№", "Срок", "Сумма", "Оплачено", "Статус"],
+};
 
 pub(super) fn label(label: Label) -> &'static str {
     match label {
+        Label::MyContracts => "📄 Мои договоры",
+        Label::Upcoming => "📅 Ближайшие платежи",
+        Label::PaymentHistory => "💳 История платежей",
+        Label::Schedule => "📅 График",
+        Label::Payments => "💳 Платежи",
+        Label::Pdf => "📎 PDF",
+        Label::Back => "⬅️ Назад",
+        Label::Prev => "◀️",
+        Label::Next => "▶️",
         Label::Profile => "👤 Профиль",
         Label::Language => "🌐 Язык",
         Label::ContactUs => "☎️ Связаться с нами",
@@ -40,11 +68,7 @@ pub(super) fn label(label: Label) -> &'static str {
 }
 
 fn profile(p: &ProfileView) -> String {
-    let phone = p
-        .phone_masked
-        .as_deref()
-        .map(esc)
-        .unwrap_or_else(|| "—".into());
+    let phone = p.phone_masked.as_deref().map(esc).unwrap_or_else(|| "—".into());
     format!(
         "👤 <b>{}</b>\nПаспорт: <code>{}</code>\nТелефон: <code>{}</code>",
         esc(&p.name),
@@ -55,15 +79,11 @@ fn profile(p: &ProfileView) -> String {
 
 pub(super) fn text(msg: &Msg) -> String {
     match msg {
-        Msg::Greeting => {
-            "👋 Добро пожаловать! Этот бот показывает ваши договоры рассрочки, график \
+        Msg::Greeting => "👋 Добро пожаловать! Этот бот показывает ваши договоры рассрочки, график \
             платежей и платежи, а также заранее напоминает о датах оплаты.\n\nЧтобы начать, \
             отправьте серию и номер паспорта, например <code>AA1234567</code>."
-                .into()
-        }
-        Msg::AskPassport => {
-            "Пожалуйста, отправьте серию и номер паспорта, например <code>AA1234567</code>.".into()
-        }
+            .into(),
+        Msg::AskPassport => "Пожалуйста, отправьте серию и номер паспорта, например <code>AA1234567</code>.".into(),
         Msg::PassportFormat => "Это не похоже на номер паспорта. Отправьте две буквы и семь \
             цифр, например <code>AA1234567</code>."
             .into(),
@@ -79,8 +99,7 @@ pub(super) fn text(msg: &Msg) -> String {
             чтобы отправить свой номер телефона."
             .into(),
         Msg::ContactNotOwn => {
-            "Пожалуйста, отправьте <b>свой собственный</b> номер телефона с помощью кнопки ниже."
-                .into()
+            "Пожалуйста, отправьте <b>свой собственный</b> номер телефона с помощью кнопки ниже.".into()
         }
         Msg::PhoneMismatch { support } => format!(
             "Этот номер телефона не совпадает с номером, указанным в вашем договоре.{}",
@@ -110,13 +129,11 @@ pub(super) fn text(msg: &Msg) -> String {
             None => "☎️ Пожалуйста, обратитесь в магазин, где вы оформили договор.".into(),
         },
         Msg::ConfirmLogout => "Отвязать этот аккаунт Telegram от вашего профиля клиента?".into(),
-        Msg::LoggedOut => {
-            "Вы вышли из аккаунта. Отправьте /start, чтобы снова привязать аккаунт.".into()
-        }
+        Msg::LoggedOut => "Вы вышли из аккаунта. Отправьте /start, чтобы снова привязать аккаунт.".into(),
         Msg::LogoutCancelled => "Хорошо, вы остаётесь в системе.".into(),
-        Msg::TooManyAttempts { minutes } => format!(
-            "Слишком много неудачных попыток. Пожалуйста, попробуйте снова через {minutes} мин."
-        ),
+        Msg::TooManyAttempts { minutes } => {
+            format!("Слишком много неудачных попыток. Пожалуйста, попробуйте снова через {minutes} мин.")
+        }
         Msg::ErpUnavailable => "Извините, наша система сейчас не отвечает. Пожалуйста, \
             попробуйте позже."
             .into(),
@@ -135,5 +152,10 @@ pub(super) fn text(msg: &Msg) -> String {
             .into(),
         Msg::ButtonExpired => "Эта кнопка больше не действует.".into(),
         Msg::TryAgain => "Что-то пошло не так, пожалуйста, попробуйте ещё раз.".into(),
+        Msg::NoContracts => "У вас нет действующих договоров.".into(),
+        Msg::NoPayments => "Платежей пока нет.".into(),
+        Msg::NothingDue => "✅ Просроченных платежей нет, и в ближайшие 30 дней платить ничего не нужно.".into(),
+        Msg::ContractUnavailable => "Этот договор недоступен.".into(),
+        Msg::PdfUnavailable => "К сожалению, сейчас не удаётся подготовить документ договора. Попробуйте позже.".into(),
     }
 }

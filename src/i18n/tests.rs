@@ -12,22 +12,16 @@ fn every_msg() -> Vec<Msg> {
         Msg::AskPassport,
         Msg::PassportFormat,
         Msg::PassportNotFound,
-        Msg::AlreadyLinked {
-            support: support.clone(),
-        },
+        Msg::AlreadyLinked { support: support.clone() },
         Msg::AskContact,
         Msg::ContactNotOwn,
-        Msg::PhoneMismatch {
-            support: support.clone(),
-        },
+        Msg::PhoneMismatch { support: support.clone() },
         Msg::ContactExpected,
         Msg::Linked { profile: p.clone() },
         Msg::WelcomeBack { profile: p.clone() },
         Msg::Profile { profile: p },
         Msg::Menu,
-        Msg::Help {
-            support: support.clone(),
-        },
+        Msg::Help { support: support.clone() },
         Msg::ChooseLanguage,
         Msg::LanguageChanged,
         Msg::ContactUs { support },
@@ -61,28 +55,16 @@ fn every_message_renders_in_every_language() {
 fn dynamic_values_are_escaped() {
     for lang in Lang::ALL {
         let text = render(lang, &every_msg()[10]);
-        assert!(
-            text.contains("Ali &lt;&amp;&gt; Valiyev"),
-            "{lang:?}: {text}"
-        );
+        assert!(text.contains("Ali &lt;&amp;&gt; Valiyev"), "{lang:?}: {text}");
         assert!(!text.contains("<&>"));
     }
 }
 
 #[test]
 fn languages_differ_where_they_should() {
-    assert_ne!(
-        render(Lang::En, &Msg::Greeting),
-        render(Lang::Ru, &Msg::Greeting)
-    );
-    assert_ne!(
-        render(Lang::En, &Msg::Greeting),
-        render(Lang::Uz, &Msg::Greeting)
-    );
-    assert_ne!(
-        render(Lang::Ru, &Msg::Greeting),
-        render(Lang::Uz, &Msg::Greeting)
-    );
+    assert_ne!(render(Lang::En, &Msg::Greeting), render(Lang::Ru, &Msg::Greeting));
+    assert_ne!(render(Lang::En, &Msg::Greeting), render(Lang::Uz, &Msg::Greeting));
+    assert_ne!(render(Lang::Ru, &Msg::Greeting), render(Lang::Uz, &Msg::Greeting));
 }
 
 #[test]

@@ -1,33 +1,61 @@
 //! Uzbek (Latin script) texts.
 
-use super::{CommandText, Label, Msg, ProfileView, support_line};
+use super::{CommandText, Label, Msg, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
 
 pub(super) const COMMANDS: &[CommandText] = &[
-    CommandText {
-        command: "start",
-        description: "Boshlash yoki salomlashuv xabarini ko'rsatish",
-    },
-    CommandText {
-        command: "menu",
-        description: "Asosiy menyuni ko'rsatish",
-    },
-    CommandText {
-        command: "help",
-        description: "Bot nimalar qila oladi",
-    },
-    CommandText {
-        command: "lang",
-        description: "Tilni o'zgartirish",
-    },
-    CommandText {
-        command: "logout",
-        description: "Ushbu Telegram akkauntini profildan uzish",
-    },
+    CommandText { command: "start", description: "Boshlash yoki salomlashuv xabarini ko'rsatish" },
+    CommandText { command: "menu", description: "Asosiy menyuni ko'rsatish" },
+    CommandText { command: "help", description: "Bot nimalar qila oladi" },
+    CommandText { command: "lang", description: "Tilni o'zgartirish" },
+    CommandText { command: "logout", description: "Ushbu Telegram akkauntini profildan uzish" },
 ];
+
+pub(super) const WORDS: Words = Words {
+    contracts_title: "📄 Shartnomalaringiz",
+    contract: "Shartnoma",
+    dated: "sana",
+    total: "Jami",
+    down_payment: "Boshlang'ich to'lov",
+    paid: "To'langan",
+    remaining: "Qoldiq",
+    next_payment: "Keyingi to'lov",
+    products: "Mahsulotlar",
+    pcs: "dona",
+    imei: "IMEI",
+    note: "Izoh",
+    schedule_title: "📅 To'lov jadvali",
+    payments_title: "💳 To'lovlar",
+    history_title: "💳 To'lovlar tarixi",
+    upcoming_title: "📅 Yaqin to'lovlar",
+    overdue: "⚠️ Muddati o'tgan",
+    due_soon: "Keyingi 30 kunda",
+    status_paid: "to'langan",
+    status_partly: "qisman",
+    status_due_today: "bugun",
+    status_overdue: "kechikkan",
+    status_upcoming: "kutilmoqda",
+    days_short: "kun",
+    in_days: "",
+    summary_contracts: "Shartnomalar",
+    summary_remaining: "To'lanishi kerak",
+    summary_nearest: "Eng yaqin to'lov",
+    page: "Sahifa",
+    doc_no: "№",
+    schedule_heads: ["№", "Muddat", "Summa", "To'langan", "Holat"],
+};
 
 pub(super) fn label(label: Label) -> &'static str {
     match label {
+        Label::MyContracts => "📄 Shartnomalarim",
+        Label::Upcoming => "📅 Yaqin to'lovlar",
+        Label::PaymentHistory => "💳 To'lovlar tarixi",
+        Label::Schedule => "📅 Jadval",
+        Label::Payments => "💳 To'lovlar",
+        Label::Pdf => "📎 PDF",
+        Label::Back => "⬅️ Orqaga",
+        Label::Prev => "◀️",
+        Label::Next => "▶️",
         Label::Profile => "👤 Profil",
         Label::Language => "🌐 Til",
         Label::ContactUs => "☎️ Biz bilan bog'lanish",
@@ -40,11 +68,7 @@ pub(super) fn label(label: Label) -> &'static str {
 }
 
 fn profile(p: &ProfileView) -> String {
-    let phone = p
-        .phone_masked
-        .as_deref()
-        .map(esc)
-        .unwrap_or_else(|| "—".into());
+    let phone = p.phone_masked.as_deref().map(esc).unwrap_or_else(|| "—".into());
     format!(
         "👤 <b>{}</b>\nPasport: <code>{}</code>\nTelefon: <code>{}</code>",
         esc(&p.name),
@@ -60,10 +84,7 @@ pub(super) fn text(msg: &Msg) -> String {
             turadi.\n\nBoshlash uchun pasport seriyasi va raqamini yuboring, masalan: \
             <code>AA1234567</code>."
             .into(),
-        Msg::AskPassport => {
-            "Iltimos, pasport seriyasi va raqamini yuboring, masalan: <code>AA1234567</code>."
-                .into()
-        }
+        Msg::AskPassport => "Iltimos, pasport seriyasi va raqamini yuboring, masalan: <code>AA1234567</code>.".into(),
         Msg::PassportFormat => "Bu pasport raqamiga o'xshamaydi. Ikkita harf va yettita raqam \
             yuboring, masalan: <code>AA1234567</code>."
             .into(),
@@ -79,15 +100,11 @@ pub(super) fn text(msg: &Msg) -> String {
             uchun quyidagi tugmani bosing."
             .into(),
         Msg::ContactNotOwn => {
-            "Iltimos, quyidagi tugma orqali <b>o'zingizning</b> telefon raqamingizni yuboring."
-                .into()
+            "Iltimos, quyidagi tugma orqali <b>o'zingizning</b> telefon raqamingizni yuboring.".into()
         }
         Msg::PhoneMismatch { support } => format!(
             "Bu telefon raqami shartnomangizda ko'rsatilgan raqamga mos kelmaydi.{}",
-            support_line(
-                "Agar raqamingiz o'zgargan bo'lsa, bizga qo'ng'iroq qiling:",
-                support
-            )
+            support_line("Agar raqamingiz o'zgargan bo'lsa, bizga qo'ng'iroq qiling:", support)
         ),
         Msg::ContactExpected => "Iltimos, telefon raqamingizni yuborish uchun quyidagi tugmani \
             bosing yoki qaytadan boshlash uchun /start buyrug'ini yuboring."
@@ -96,11 +113,7 @@ pub(super) fn text(msg: &Msg) -> String {
             format!("✅ Akkauntingiz bog'landi.\n\n{}", profile(p))
         }
         Msg::WelcomeBack { profile: p } => {
-            format!(
-                "👋 Qaytganingizdan xursandmiz, {}!\n\n{}",
-                esc(&p.name),
-                profile(p)
-            )
+            format!("👋 Qaytganingizdan xursandmiz, {}!\n\n{}", esc(&p.name), profile(p))
         }
         Msg::Profile { profile: p } => profile(p),
         Msg::Menu => "Quyidagi menyudan kerakli bo'limni tanlang.".into(),
@@ -144,5 +157,12 @@ pub(super) fn text(msg: &Msg) -> String {
             .into(),
         Msg::ButtonExpired => "Bu tugma endi amal qilmaydi.".into(),
         Msg::TryAgain => "Nimadir xato ketdi, iltimos, qaytadan urinib ko'ring.".into(),
+        Msg::NoContracts => "Sizda amaldagi shartnomalar yo'q.".into(),
+        Msg::NoPayments => "Hozircha to'lovlar yo'q.".into(),
+        Msg::NothingDue => "✅ Muddati o'tgan to'lovlar yo'q va keyingi 30 kunda to'lov muddati yo'q.".into(),
+        Msg::ContractUnavailable => "Bu shartnoma mavjud emas.".into(),
+        Msg::PdfUnavailable => {
+            "Kechirasiz, hozir shartnoma hujjatini tayyorlab bo'lmadi. Keyinroq urinib ko'ring.".into()
+        }
     }
 }

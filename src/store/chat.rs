@@ -28,43 +28,20 @@ pub struct Loaded {
 /// Decodes a hash as read with HGETALL (an empty map: nothing stored).
 pub fn decode(user_id: i64, fields: &HashMap<String, String>, default_lang: Lang) -> Loaded {
     if fields.is_empty() {
-        return Loaded {
-            chat: Chat::new(user_id, default_lang),
-            reset: false,
-            fresh: true,
-        };
+        return Loaded { chat: Chat::new(user_id, default_lang), reset: false, fresh: true };
     }
-    let lang = fields
-        .get("lang")
-        .and_then(|l| Lang::from_code(l))
-        .unwrap_or(default_lang);
-    let failures: Option<Vec<i64>> = fields
-        .get("failures")
-        .map_or(Some(Vec::new()), |f| serde_json::from_str(f).ok());
+    let lang = fields.get("lang").and_then(|l| Lang::from_code(l)).unwrap_or(default_lang);
+    let failures: Option<Vec<i64>> = fields.get("failures").map_or(Some(Vec::new()), |f| serde_json::from_str(f).ok());
     let state: Option<State> = match fields.get("v").map(String::as_str) {
-        Some(SCHEMA_VERSION) => fields
-            .get("state")
-            .and_then(|s| serde_json::from_str(s).ok()),
+        Some(SCHEMA_VERSION) => fields.get("state").and_then(|s| serde_json::from_str(s).ok()),
         _ => None,
     };
     match (state, failures) {
-        (Some(state), Some(failures)) => Loaded {
-            chat: Chat {
-                user_id,
-                state,
-                lang,
-                failures,
-            },
-            reset: false,
-            fresh: false,
-        },
+        (Some(state), Some(failures)) => {
+            Loaded { chat: Chat { user_id, state, lang, failures }, reset: false, fresh: false }
+        }
         (_, failures) => Loaded {
-            chat: Chat {
-                user_id,
-                state: State::New,
-                lang,
-                failures: failures.unwrap_or_default(),
-            },
+            chat: Chat { user_id, state: State::New, lang, failures: failures.unwrap_or_default() },
             reset: true,
             fresh: false,
         },
@@ -75,15 +52,9 @@ pub fn decode(user_id: i64, fields: &HashMap<String, String>, default_lang: Lang
 pub fn encode(chat: &Chat) -> Vec<(&'static str, String)> {
     vec![
         ("v", SCHEMA_VERSION.to_owned()),
-        (
-            "state",
-            serde_json::to_string(&chat.state).unwrap_or_else(|_| "{\"kind\":\"new\"}".into()),
-        ),
+        ("state", serde_json::to_string(&chat.state).unwrap_or_else(|_| "{\"kind\":\"new\"}".into())),
         ("lang", chat.lang.code().to_owned()),
-        (
-            "failures",
-            serde_json::to_string(&chat.failures).unwrap_or_else(|_| "[]".into()),
-        ),
+        ("failures", serde_json::to_string(&chat.failures).unwrap_or_else(|_| "[]".into())),
     ]
 }
 
@@ -102,11 +73,7 @@ impl Store {
 
     /// Loads the chat for an input from its user, and clears its unreachable mark in the same
     /// round trip: a user who writes can be written to.
-    pub async fn load_chat_for_input(
-        &self,
-        chat_id: i64,
-        default_lang: Lang,
-    ) -> Result<Loaded, StoreError> {
+    pub async fn load_chat_for_input(&self, chat_id: i64, default_lang: Lang) -> Result<Loaded, StoreError> {
         let key = self.keys.chat(chat_id);
         let mark = self.keys.unreachable(chat_id);
         let (fields,): (HashMap<String, String>,) = self
@@ -142,10 +109,7 @@ mod tests {
     use crate::conversation::Session;
 
     fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -157,23 +121,14 @@ mod tests {
                 name: "Ali".into(),
                 passport_masked: "AB*****67".into(),
                 phone_masked: None,
+                contracts: vec!["SO-1".into()],
             }),
             lang: Lang::Ru,
             failures: vec![1, 2],
         };
-        let fields: HashMap<String, String> = encode(&chat)
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
+        let fields: HashMap<String, String> = encode(&chat).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let loaded = decode(7, &fields, Lang::En);
-        assert_eq!(
-            loaded,
-            Loaded {
-                chat,
-                reset: false,
-                fresh: false
-            }
-        );
+        assert_eq!(loaded, Loaded { chat, reset: false, fresh: false });
     }
 
     #[test]
@@ -190,12 +145,7 @@ mod tests {
             map(&[("v", "1"), ("state", "{not json"), ("lang", "ru")]),
             map(&[("v", "99"), ("state", "{\"kind\":\"new\"}"), ("lang", "ru")]),
             map(&[("state", "{\"kind\":\"linked\"}"), ("lang", "ru")]),
-            map(&[
-                ("v", "1"),
-                ("state", "{\"kind\":\"awaiting_passport\"}"),
-                ("lang", "ru"),
-                ("failures", "x"),
-            ]),
+            map(&[("v", "1"), ("state", "{\"kind\":\"awaiting_passport\"}"), ("lang", "ru"), ("failures", "x")]),
         ] {
             let loaded = decode(7, &fields, Lang::En);
             assert!(loaded.reset, "{fields:?}");
@@ -208,9 +158,7 @@ mod tests {
     fn stored_fields_hold_no_full_identifiers() {
         let chat = Chat {
             user_id: 7,
-            state: State::AwaitingContact {
-                customer: "CUST-1".into(),
-            },
+            state: State::AwaitingContact { customer: "CUST-1".into() },
             lang: Lang::Uz,
             failures: vec![],
         };

@@ -18,10 +18,11 @@ pub struct ChatLock {
 }
 
 /// Longer than any single update's processing; a dead holder blocks its chat at most this long.
-const LOCK_TTL_MS: u64 = 60_000;
+const LOCK_TTL_MS: u64 = 120_000;
 const RETRY_EVERY: Duration = Duration::from_millis(20);
 
-const UNLOCK: &str = r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+const UNLOCK: &str =
+    r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 impl Store {
     /// Waits up to `wait` for the chat's lock.
@@ -33,12 +34,7 @@ impl Store {
             let (set,): (Option<String>,) = self
                 .run(|| {
                     let mut p = redis::pipe();
-                    p.cmd("SET")
-                        .arg(&key)
-                        .arg(&token)
-                        .arg("NX")
-                        .arg("PX")
-                        .arg(LOCK_TTL_MS);
+                    p.cmd("SET").arg(&key).arg(&token).arg("NX").arg("PX").arg(LOCK_TTL_MS);
                     p
                 })
                 .await?;
@@ -57,12 +53,7 @@ impl Store {
         let key = self.keys.chat_lock(lock.chat_id);
         self.run::<()>(|| {
             let mut p = redis::pipe();
-            p.cmd("EVAL")
-                .arg(UNLOCK)
-                .arg(1)
-                .arg(&key)
-                .arg(&lock.token)
-                .ignore();
+            p.cmd("EVAL").arg(UNLOCK).arg(1).arg(&key).arg(&lock.token).ignore();
             p
         })
         .await

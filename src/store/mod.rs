@@ -69,10 +69,7 @@ impl Store {
         let pool = cfg
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|e| StoreError::Unavailable(format!("bad REDIS_URL: {e}")))?;
-        Ok(Self {
-            pool,
-            keys: Keys::new(&config.key_prefix),
-        })
+        Ok(Self { pool, keys: Keys::new(&config.key_prefix) })
     }
 
     pub fn keys(&self) -> &Keys {
@@ -90,9 +87,7 @@ impl Store {
             let value: T = pipe.query_async(&mut conn).await?;
             Ok::<T, StoreError>(value)
         };
-        tokio::time::timeout(OP_TIMEOUT, work)
-            .await
-            .map_err(|_| StoreError::Timeout(OP_TIMEOUT))?
+        tokio::time::timeout(OP_TIMEOUT, work).await.map_err(|_| StoreError::Timeout(OP_TIMEOUT))?
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -113,12 +108,7 @@ impl Store {
         let (set,): (Option<String>,) = self
             .run(|| {
                 let mut p = redis::pipe();
-                p.cmd("SET")
-                    .arg(&key)
-                    .arg(1)
-                    .arg("NX")
-                    .arg("EX")
-                    .arg(30 * 86_400);
+                p.cmd("SET").arg(&key).arg(1).arg("NX").arg("EX").arg(30 * 86_400);
                 p
             })
             .await?;
@@ -130,10 +120,7 @@ impl Store {
         let key = self.keys.unreachable(chat_id);
         self.run::<()>(|| {
             let mut p = redis::pipe();
-            p.cmd("SET")
-                .arg(&key)
-                .arg(chrono::Utc::now().timestamp())
-                .ignore();
+            p.cmd("SET").arg(&key).arg(chrono::Utc::now().timestamp()).ignore();
             p
         })
         .await

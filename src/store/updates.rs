@@ -30,12 +30,7 @@ impl Store {
         let (set, current): (Option<String>, Option<String>) = self
             .run(|| {
                 let mut p = redis::pipe();
-                p.cmd("SET")
-                    .arg(&key)
-                    .arg("p")
-                    .arg("NX")
-                    .arg("EX")
-                    .arg(IN_PROGRESS_SECS);
+                p.cmd("SET").arg(&key).arg("p").arg("NX").arg("EX").arg(IN_PROGRESS_SECS);
                 p.cmd("GET").arg(&key);
                 p
             })
@@ -51,12 +46,7 @@ impl Store {
         let key = self.keys.update(update_id);
         self.run::<()>(|| {
             let mut p = redis::pipe();
-            p.cmd("SET")
-                .arg(&key)
-                .arg("d")
-                .arg("EX")
-                .arg(DONE_SECS)
-                .ignore();
+            p.cmd("SET").arg(&key).arg("d").arg("EX").arg(DONE_SECS).ignore();
             p
         })
         .await

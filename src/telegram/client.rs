@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use teloxide_core::{
     ApiError, Bot, RequestError,
-    payloads::{AnswerCallbackQuerySetters, SendMessageSetters, SetMyCommandsSetters},
+    payloads::{
+        AnswerCallbackQuerySetters, EditMessageTextSetters, SendDocumentSetters, SendMessageSetters,
+        SetMyCommandsSetters,
+    },
     requests::Requester,
-    types::{BotCommand, CallbackQueryId, ChatId, ParseMode, ReplyMarkup},
+    types::{BotCommand, CallbackQueryId, ChatId, InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ReplyMarkup},
 };
 
 use crate::config::TelegramConfig;
@@ -43,23 +46,14 @@ impl TelegramClient {
             .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| SendError::Failed(e.to_string()))?;
-        let bot =
-            Bot::with_client(config.token.expose(), client).set_api_url(config.api_url.clone());
+        let bot = Bot::with_client(config.token.expose(), client).set_api_url(config.api_url.clone());
         Ok(Self { bot })
     }
 
     /// Sends an HTML message; waits out a short 429 and tries again.
-    pub async fn send_html(
-        &self,
-        chat_id: i64,
-        text: &str,
-        markup: Option<ReplyMarkup>,
-    ) -> Result<(), SendError> {
+    pub async fn send_html(&self, chat_id: i64, text: &str, markup: Option<ReplyMarkup>) -> Result<(), SendError> {
         self.with_retry(|| {
-            let mut req = self
-                .bot
-                .send_message(ChatId(chat_id), text)
-                .parse_mode(ParseMode::Html);
+            let mut req = self.bot.send_message(ChatId(chat_id), text).parse_mode(ParseMode::Html);
             if let Some(m) = markup.clone() {
                 req = req.reply_markup(m);
             }
@@ -68,12 +62,50 @@ impl TelegramClient {
         .await
     }
 
+    /// Edits a message the bot sent (text and inline keyboard) in place.
+    pub async fn edit_html(
+        &self,
+        chat_id: i64,
+        message_id: i32,
+        text: &str,
+        markup: Option<InlineKeyboardMarkup>,
+    ) -> Result<(), SendError> {
+        self.with_retry(|| {
+            let mut req =
+                self.bot.edit_message_text(ChatId(chat_id), MessageId(message_id), text).parse_mode(ParseMode::Html);
+            if let Some(m) = markup.clone() {
+                req = req.reply_markup(m);
+            }
+            async move { req.await.map(drop) }
+        })
+        .await
+    }
+
+    /// Sends a file that the user cannot forward or save (`protect_content`).
+    pub async fn send_protected_document(
+        &self,
+        chat_id: i64,
+        file_name: &str,
+        bytes: Vec<u8>,
+        caption: &str,
+    ) -> Result<(), SendError> {
+        self.with_retry(|| {
+            let file = InputFile::memory(bytes.clone()).file_name(file_name.to_owned());
+            let req = self
+                .bot
+                .send_document(ChatId(chat_id), file)
+                .caption(caption)
+                .parse_mode(ParseMode::Html)
+                .protect_content(true);
+            async move { req.await.map(drop) }
+        })
+        .await
+    }
+
     /// Answers a button press, with an alert text when given.
     pub async fn answer_callback(&self, id: &str, alert: Option<String>) -> Result<(), SendError> {
         self.with_retry(|| {
-            let mut req = self
-                .bot
-                .answer_callback_query(CallbackQueryId(id.to_owned()));
+            let mut req = self.bot.answer_callback_query(CallbackQueryId(id.to_owned()));
             if let Some(text) = alert.clone() {
                 req = req.text(text).show_alert(true);
             }
@@ -91,15 +123,9 @@ impl TelegramClient {
     /// Registers the command menu for every language (Uzbek also as the default).
     pub async fn set_commands(&self) -> Result<(), SendError> {
         for lang in Lang::ALL {
-            let commands: Vec<BotCommand> = i18n::commands(lang)
-                .iter()
-                .map(|c| BotCommand::new(c.command, c.description))
-                .collect();
-            self.bot
-                .set_my_commands(commands.clone())
-                .language_code(lang.code())
-                .await
-                .map_err(classify)?;
+            let commands: Vec<BotCommand> =
+                i18n::commands(lang).iter().map(|c| BotCommand::new(c.command, c.description)).collect();
+            self.bot.set_my_commands(commands.clone()).language_code(lang.code()).await.map_err(classify)?;
             if lang == Lang::Uz {
                 self.bot.set_my_commands(commands).await.map_err(classify)?;
             }
@@ -136,13 +162,10 @@ pub fn classify(e: RequestError) -> SendError {
             | ApiError::UserDeactivated
             | ApiError::CantInitiateConversation
             | ApiError::BotKicked => SendError::Unreachable,
-            ApiError::MessageNotModified | ApiError::InvalidQueryId => {
-                SendError::Benign(api.to_string())
-            }
+            ApiError::MessageNotModified | ApiError::InvalidQueryId => SendError::Benign(api.to_string()),
             ApiError::Unknown(text) if text.starts_with("Forbidden") => SendError::Unreachable,
             ApiError::Unknown(text)
-                if text.contains("query is too old")
-                    || text.contains("message is not modified") =>
+                if text.contains("query is too old") || text.contains("message is not modified") =>
             {
                 SendError::Benign(text)
             }

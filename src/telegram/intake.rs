@@ -16,12 +16,11 @@ pub enum Incoming {
         input: Input,
         /// Set for button presses: every one is answered.
         callback_id: Option<String>,
+        /// The message a pressed button belongs to (edited in place by views).
+        message_id: Option<i32>,
     },
     /// A message in a group or supergroup.
-    Group {
-        chat_id: i64,
-        language_code: Option<String>,
-    },
+    Group { chat_id: i64, language_code: Option<String> },
     /// The user blocked (`false`) or unblocked (`true`) the bot.
     Membership { chat_id: i64, reachable: bool },
     /// Nothing to act on; the reason goes to the log.
@@ -56,17 +55,12 @@ pub fn classify(update: &Update) -> Incoming {
                 language_code: q.from.language_code.clone(),
                 input: Input::Callback(Callback::decode(data)),
                 callback_id: Some(q.id.0.clone()),
+                message_id: q.message.as_ref().map(|m| m.id().0),
             }
         }
         UpdateKind::MyChatMember(m) if m.chat.is_private() => {
-            let reachable = !matches!(
-                m.new_chat_member.kind,
-                ChatMemberKind::Banned(_) | ChatMemberKind::Left
-            );
-            Incoming::Membership {
-                chat_id: m.chat.id.0,
-                reachable,
-            }
+            let reachable = !matches!(m.new_chat_member.kind, ChatMemberKind::Banned(_) | ChatMemberKind::Left);
+            Incoming::Membership { chat_id: m.chat.id.0, reachable }
         }
         UpdateKind::MyChatMember(_) => Incoming::Ignored("membership change in a group"),
         UpdateKind::EditedMessage(_) => Incoming::Ignored("edited message"),
@@ -81,20 +75,14 @@ fn message(msg: &Message) -> Incoming {
             return Incoming::Ignored("channel post");
         }
         let language_code = msg.from.as_ref().and_then(|u| u.language_code.clone());
-        return Incoming::Group {
-            chat_id: msg.chat.id.0,
-            language_code,
-        };
+        return Incoming::Group { chat_id: msg.chat.id.0, language_code };
     }
     let Some(from) = msg.from.as_ref() else {
         return Incoming::Ignored("message without sender");
     };
     let user_id = from.id.0 as i64;
     let input = if let Some(contact) = msg.contact() {
-        Input::Contact {
-            phone: contact.phone_number.clone(),
-            own: contact.user_id.is_some_and(|id| id == from.id),
-        }
+        Input::Contact { phone: contact.phone_number.clone(), own: contact.user_id.is_some_and(|id| id == from.id) }
     } else if let Some(text) = msg.text() {
         text_input(text)
     } else {
@@ -106,6 +94,7 @@ fn message(msg: &Message) -> Incoming {
         language_code: from.language_code.clone(),
         input,
         callback_id: None,
+        message_id: None,
     }
 }
 

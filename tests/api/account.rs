@@ -15,26 +15,13 @@ async fn the_profile_shows_masked_identifiers_and_a_logout_button() {
     let env = TestEnv::new().await;
     let app = env.start_app().await;
     link(&env, &app, USER).await;
-    app.post(&updates::text(
-        env.uid(),
-        USER,
-        i18n::label(Lang::Ru, Label::Profile),
-    ))
-    .await;
+    app.post(&updates::text(env.uid(), USER, i18n::label(Lang::Ru, Label::Profile))).await;
     let sends = env.tg.calls_to("sendMessage");
     let profile = sends.last().expect("profile");
     let text = profile.params["text"].as_str().unwrap_or_default();
-    assert!(
-        text.contains(CUSTOMER_NAME)
-            && text.contains("AB*****67")
-            && text.contains("+998*****4567"),
-        "{text}"
-    );
+    assert!(text.contains(CUSTOMER_NAME) && text.contains("AB*****67") && text.contains("+998*****4567"), "{text}");
     assert!(!text.contains(PASSPORT) && !text.contains("901234567"));
-    assert_eq!(
-        profile.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
-        json!("logout")
-    );
+    assert_eq!(profile.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"], json!("logout"));
 }
 
 #[tokio::test]
@@ -43,18 +30,8 @@ async fn menu_buttons_are_routed_by_id_whatever_the_language_of_their_text() {
     let app = env.start_app().await;
     link(&env, &app, USER).await;
     // The user's chat still shows an English keyboard while the bot speaks Russian.
-    app.post(&updates::text(
-        env.uid(),
-        USER,
-        i18n::label(Lang::En, Label::ContactUs),
-    ))
-    .await;
-    assert_eq!(
-        env.last_text(USER),
-        say(Msg::ContactUs {
-            support: Some(SUPPORT.into())
-        })
-    );
+    app.post(&updates::text(env.uid(), USER, i18n::label(Lang::En, Label::ContactUs))).await;
+    assert_eq!(env.last_text(USER), say(Msg::ContactUs { support: Some(SUPPORT.into()) }));
 }
 
 #[tokio::test]
@@ -63,24 +40,13 @@ async fn the_language_can_be_changed_and_is_remembered() {
     let app = env.start_app().await;
     link(&env, &app, USER).await;
     app.post(&updates::command(env.uid(), USER, "/lang")).await;
-    let offer = env
-        .tg
-        .calls_to("sendMessage")
-        .pop()
-        .expect("language offer");
-    assert_eq!(
-        offer.params["reply_markup"]["inline_keyboard"][0][2]["callback_data"],
-        json!("lang:en")
-    );
-    app.post(&updates::callback(env.uid(), USER, "lang:en", 10))
-        .await;
+    let offer = env.tg.calls_to("sendMessage").pop().expect("language offer");
+    assert_eq!(offer.params["reply_markup"]["inline_keyboard"][0][2]["callback_data"], json!("lang:en"));
+    app.post(&updates::callback(env.uid(), USER, "lang:en", 10)).await;
     assert_eq!(env.tg.calls_to("answerCallbackQuery").len(), 1);
     assert_eq!(env.last_text(USER), say_in(Lang::En, Msg::LanguageChanged));
     let menu = env.tg.calls_to("sendMessage").pop().expect("menu keyboard");
-    assert_eq!(
-        menu.params["reply_markup"]["keyboard"][0][0]["text"],
-        json!(i18n::label(Lang::En, Label::Profile))
-    );
+    assert_eq!(menu.params["reply_markup"]["keyboard"][0][0]["text"], json!(i18n::label(Lang::En, Label::MyContracts)));
     app.stop().await;
     let app = env.start_app().await;
     app.post(&updates::command(env.uid(), USER, "/menu")).await;
@@ -92,16 +58,10 @@ async fn logout_asks_for_confirmation_then_clears_the_link_everywhere() {
     let env = TestEnv::new().await;
     let app = env.start_app().await;
     link(&env, &app, USER).await;
-    app.post(&updates::command(env.uid(), USER, "/logout"))
-        .await;
+    app.post(&updates::command(env.uid(), USER, "/logout")).await;
     assert_eq!(env.last_text(USER), say(Msg::ConfirmLogout));
-    assert_eq!(
-        linked_id(&env),
-        Some(USER.to_string()),
-        "nothing cleared before the confirmation"
-    );
-    app.post(&updates::callback(env.uid(), USER, "logout:yes", 11))
-        .await;
+    assert_eq!(linked_id(&env), Some(USER.to_string()), "nothing cleared before the confirmation");
+    app.post(&updates::callback(env.uid(), USER, "logout:yes", 11)).await;
     assert_eq!(env.last_text(USER), say(Msg::LoggedOut));
     assert_eq!(linked_id(&env), None);
     app.post(&updates::command(env.uid(), USER, "/start")).await;
@@ -113,10 +73,8 @@ async fn logout_can_be_cancelled() {
     let env = TestEnv::new().await;
     let app = env.start_app().await;
     link(&env, &app, USER).await;
-    app.post(&updates::command(env.uid(), USER, "/logout"))
-        .await;
-    app.post(&updates::callback(env.uid(), USER, "logout:no", 12))
-        .await;
+    app.post(&updates::command(env.uid(), USER, "/logout")).await;
+    app.post(&updates::callback(env.uid(), USER, "logout:no", 12)).await;
     assert_eq!(env.last_text(USER), say(Msg::LogoutCancelled));
     assert_eq!(linked_id(&env), Some(USER.to_string()));
 }
@@ -128,8 +86,7 @@ async fn a_forged_or_stale_button_gets_an_alert_and_changes_nothing() {
     link(&env, &app, USER).await;
     let sent_before = env.texts(USER).len();
     for data in ["logout:yes", "contract:SO-9999", "lang:xx"] {
-        app.post(&updates::callback(env.uid(), USER, data, 13))
-            .await;
+        app.post(&updates::callback(env.uid(), USER, data, 13)).await;
     }
     let answers = env.tg.calls_to("answerCallbackQuery");
     assert_eq!(answers.len(), 3);
@@ -145,12 +102,7 @@ async fn help_and_contact_us_work_before_linking() {
     let env = TestEnv::new().await;
     let app = env.start_app().await;
     app.post(&updates::command(env.uid(), USER, "/help")).await;
-    assert_eq!(
-        env.last_text(USER),
-        say(Msg::Help {
-            support: Some(SUPPORT.into())
-        })
-    );
+    assert_eq!(env.last_text(USER), say(Msg::Help { support: Some(SUPPORT.into()) }));
     assert_eq!(env.erp.request_count(), 0, "help needs no ERPNext");
 }
 
@@ -158,31 +110,14 @@ async fn help_and_contact_us_work_before_linking() {
 async fn bot_commands_are_registered_per_language_at_start_up() {
     let env = TestEnv::new().await;
     let _app = env.start_app().await;
-    let calls = env
-        .tg
-        .wait_for("setMyCommands", 4, Duration::from_secs(5))
-        .await;
-    let langs: Vec<String> = calls
-        .iter()
-        .map(|c| {
-            c.params["language_code"]
-                .as_str()
-                .unwrap_or("default")
-                .to_owned()
-        })
-        .collect();
+    let calls = env.tg.wait_for("setMyCommands", 4, Duration::from_secs(5)).await;
+    let langs: Vec<String> =
+        calls.iter().map(|c| c.params["language_code"].as_str().unwrap_or("default").to_owned()).collect();
     for want in ["uz", "ru", "en", "default"] {
         assert!(langs.iter().any(|l| l == want), "{langs:?}");
     }
-    let ru = calls
-        .iter()
-        .find(|c| c.params["language_code"] == json!("ru"))
-        .expect("ru commands");
-    let names: Vec<&str> = ru.params["commands"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c["command"].as_str())
-        .collect();
+    let ru = calls.iter().find(|c| c.params["language_code"] == json!("ru")).expect("ru commands");
+    let names: Vec<&str> =
+        ru.params["commands"].as_array().into_iter().flatten().filter_map(|c| c["command"].as_str()).collect();
     assert_eq!(names, ["start", "menu", "help", "lang", "logout"]);
 }

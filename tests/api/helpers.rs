@@ -13,8 +13,7 @@ use serde_json::Value;
 use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::common::{
-    fake_erp, fake_erp::FakeErp, fake_telegram, fake_telegram::FakeTelegram, redis::TestRedis,
-    updates,
+    fake_erp, fake_erp::FakeErp, fake_telegram, fake_telegram::FakeTelegram, redis::TestRedis, updates,
 };
 
 pub const WEBHOOK_SECRET: &str = "webhook_secret-123";
@@ -39,8 +38,10 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub async fn new() -> TestEnv {
-        let (erp, tg, redis) =
-            tokio::join!(FakeErp::start(), FakeTelegram::start(), TestRedis::start());
+        if std::env::var_os("TEST_LOG").is_some() {
+            erpnext_bot::telemetry::init(erpnext_bot::config::LogFormat::Text);
+        }
+        let (erp, tg, redis) = tokio::join!(FakeErp::start(), FakeTelegram::start(), TestRedis::start());
         erp.seed_customer(CUSTOMER, CUSTOMER_NAME, PASSPORT, PHONE);
         TestEnv {
             erp,
@@ -82,11 +83,8 @@ impl TestEnv {
         for (k, v) in overrides {
             vars.insert((*k).to_owned(), (*v).to_owned());
         }
-        let config =
-            Config::from_sources(&vars, Purpose::Serve).expect("test configuration is valid");
-        let app = Application::build(&config)
-            .await
-            .expect("application builds");
+        let config = Config::from_sources(&vars, Purpose::Serve).expect("test configuration is valid");
+        let app = Application::build(&config).await.expect("application builds");
         let port = app.port();
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
@@ -119,9 +117,7 @@ impl TestEnv {
 
     /// The chat's hash in Redis, as stored.
     pub async fn chat_state(&self, chat: i64) -> String {
-        self.redis
-            .raw(&["HGET", &format!("{}:chat:{chat}", self.prefix), "state"])
-            .await
+        self.redis.raw(&["HGET", &format!("{}:chat:{chat}", self.prefix), "state"]).await
     }
 }
 
@@ -136,8 +132,7 @@ pub struct TestApp {
 impl TestApp {
     /// POSTs an update the way Telegram does, with the secret header.
     pub async fn post(&self, update: &Value) -> StatusCode {
-        self.post_raw(update.to_string().into_bytes(), Some(WEBHOOK_SECRET))
-            .await
+        self.post_raw(update.to_string().into_bytes(), Some(WEBHOOK_SECRET)).await
     }
 
     pub async fn post_raw(&self, body: Vec<u8>, secret: Option<&str>) -> StatusCode {
@@ -153,12 +148,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> StatusCode {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("answers")
-            .status()
+        self.client.get(format!("{}{path}", self.address)).send().await.expect("answers").status()
     }
 
     /// Graceful stop: in-flight requests finish.
@@ -187,36 +177,19 @@ pub fn say_in(lang: Lang, msg: Msg) -> String {
 
 /// Links `user` to the seeded customer through the full F1 flow; asserts every step.
 pub async fn link(env: &TestEnv, app: &TestApp, user: i64) {
-    assert_eq!(
-        app.post(&updates::command(env.uid(), user, "/start")).await,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.post(&updates::text(env.uid(), user, PASSPORT)).await,
-        StatusCode::OK
-    );
+    assert_eq!(app.post(&updates::command(env.uid(), user, "/start")).await, StatusCode::OK);
+    assert_eq!(app.post(&updates::text(env.uid(), user, PASSPORT)).await, StatusCode::OK);
     assert_eq!(env.last_text(user), say(Msg::AskContact));
-    assert_eq!(
-        app.post(&updates::contact(env.uid(), user, PHONE_SHARED, Some(user)))
-            .await,
-        StatusCode::OK
-    );
-    assert!(
-        env.last_text(user).contains(CUSTOMER_NAME),
-        "linked reply: {:?}",
-        env.texts(user)
-    );
+    assert_eq!(app.post(&updates::contact(env.uid(), user, PHONE_SHARED, Some(user))).await, StatusCode::OK);
+    assert!(env.last_text(user).contains(CUSTOMER_NAME), "linked reply: {:?}", env.texts(user));
     assert_eq!(linked_id(env), Some(user.to_string()));
 }
 
 /// The Telegram id in the seeded customer's link field.
 pub fn linked_id(env: &TestEnv) -> Option<String> {
-    env.erp
-        .get("Customer", CUSTOMER)
-        .and_then(|c| c.get("custom_telegram_id").cloned())
-        .and_then(|v| match v {
-            Value::String(s) if !s.is_empty() => Some(s),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
+    env.erp.get("Customer", CUSTOMER).and_then(|c| c.get("custom_telegram_id").cloned()).and_then(|v| match v {
+        Value::String(s) if !s.is_empty() => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
 }

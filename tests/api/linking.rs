@@ -13,10 +13,7 @@ const USER: i64 = 5_000_001;
 async fn a_new_user_is_greeted_in_their_language_and_asked_for_the_passport() {
     let env = TestEnv::new().await;
     let app = env.start_app().await;
-    assert_eq!(
-        app.post(&updates::command(env.uid(), USER, "/start")).await,
-        StatusCode::OK
-    );
+    assert_eq!(app.post(&updates::command(env.uid(), USER, "/start")).await, StatusCode::OK);
     assert_eq!(env.texts(USER), vec![say(Msg::Greeting)]);
     let english = updates::text_lang(env.uid(), USER + 1, "/start", "en");
     assert_eq!(app.post(&english).await, StatusCode::OK);
@@ -32,28 +29,14 @@ async fn the_full_flow_links_the_account_with_passport_and_own_phone() {
     let app = env.start_app().await;
     link(&env, &app, USER).await;
     let linked = env.last_text(USER);
-    assert!(
-        linked.contains("AB*****67") && linked.contains("+998*****4567"),
-        "{linked}"
-    );
+    assert!(linked.contains("AB*****67") && linked.contains("+998*****4567"), "{linked}");
     assert!(!linked.contains(PASSPORT));
     let sends = env.tg.calls_to("sendMessage");
     let last = sends.last().expect("a reply");
-    assert_eq!(
-        last.params["reply_markup"]["is_persistent"],
-        json!(true),
-        "menu keyboard: {}",
-        last.params
-    );
+    assert_eq!(last.params["reply_markup"]["is_persistent"], json!(true), "menu keyboard: {}", last.params);
     let state = env.chat_state(USER).await;
-    assert!(
-        state.contains("linked") && state.contains(CUSTOMER),
-        "{state}"
-    );
-    assert!(
-        !state.contains(PASSPORT) && !state.contains("901234567"),
-        "Redis holds no full identifiers: {state}"
-    );
+    assert!(state.contains("linked") && state.contains(CUSTOMER), "{state}");
+    assert!(!state.contains(PASSPORT) && !state.contains("901234567"), "Redis holds no full identifiers: {state}");
 }
 
 #[tokio::test]
@@ -64,12 +47,7 @@ async fn the_contact_step_shows_a_request_contact_button() {
     app.post(&updates::text(env.uid(), USER, PASSPORT)).await;
     let calls = env.tg.calls_to("sendMessage");
     let ask = calls.last().expect("asked for the contact");
-    assert_eq!(
-        ask.params["reply_markup"]["keyboard"][0][0]["request_contact"],
-        json!(true),
-        "{}",
-        ask.params
-    );
+    assert_eq!(ask.params["reply_markup"]["keyboard"][0][0]["request_contact"], json!(true), "{}", ask.params);
 }
 
 #[tokio::test]
@@ -78,14 +56,9 @@ async fn a_badly_formatted_passport_is_explained_without_asking_erpnext() {
     let app = env.start_app().await;
     app.post(&updates::command(env.uid(), USER, "/start")).await;
     let before = env.erp.request_count();
-    app.post(&updates::text(env.uid(), USER, "my passport is 123"))
-        .await;
+    app.post(&updates::text(env.uid(), USER, "my passport is 123")).await;
     assert_eq!(env.last_text(USER), say(Msg::PassportFormat));
-    assert_eq!(
-        env.erp.request_count(),
-        before,
-        "no ERPNext call for a bad format"
-    );
+    assert_eq!(env.erp.request_count(), before, "no ERPNext call for a bad format");
 }
 
 #[tokio::test]
@@ -93,21 +66,11 @@ async fn cyrillic_look_alikes_and_spaces_are_normalised() {
     let env = TestEnv::new().await;
     let app = env.start_app().await;
     app.post(&updates::command(env.uid(), USER, "/start")).await;
-    app.post(&updates::text(env.uid(), USER, " ав 123 45 67 "))
-        .await;
+    app.post(&updates::text(env.uid(), USER, " ав 123 45 67 ")).await;
     assert_eq!(env.last_text(USER), say(Msg::AskContact));
     let lookup = env.erp.requests().into_iter().last().expect("a lookup");
-    assert!(
-        lookup
-            .query
-            .get("filters")
-            .is_some_and(|f| f.contains("AB1234567")),
-        "{lookup:?}"
-    );
-    assert_eq!(
-        lookup.query.get("limit_page_length").map(String::as_str),
-        Some("2")
-    );
+    assert!(lookup.query.get("filters").is_some_and(|f| f.contains("AB1234567")), "{lookup:?}");
+    assert_eq!(lookup.query.get("limit_page_length").map(String::as_str), Some("2"));
 }
 
 #[tokio::test]
@@ -122,22 +85,13 @@ async fn an_unknown_passport_is_reported() {
 #[tokio::test]
 async fn a_passport_linked_to_another_account_is_refused_and_never_overwritten() {
     let env = TestEnv::new().await;
-    env.erp
-        .set_field("Customer", CUSTOMER, "custom_telegram_id", json!("777"));
+    env.erp.set_field("Customer", CUSTOMER, "custom_telegram_id", json!("777"));
     let app = env.start_app().await;
     app.post(&updates::command(env.uid(), USER, "/start")).await;
     app.post(&updates::text(env.uid(), USER, PASSPORT)).await;
-    assert_eq!(
-        env.last_text(USER),
-        say(Msg::AlreadyLinked {
-            support: Some(SUPPORT.into())
-        })
-    );
+    assert_eq!(env.last_text(USER), say(Msg::AlreadyLinked { support: Some(SUPPORT.into()) }));
     assert_eq!(linked_id(&env), Some("777".into()));
-    assert!(
-        env.erp.requests().iter().all(|r| r.method != "PUT"),
-        "no write attempted"
-    );
+    assert!(env.erp.requests().iter().all(|r| r.method != "PUT"), "no write attempted");
 }
 
 #[tokio::test]
@@ -146,16 +100,9 @@ async fn someone_elses_contact_is_refused() {
     let app = env.start_app().await;
     app.post(&updates::command(env.uid(), USER, "/start")).await;
     app.post(&updates::text(env.uid(), USER, PASSPORT)).await;
-    app.post(&updates::contact(
-        env.uid(),
-        USER,
-        PHONE_SHARED,
-        Some(USER + 9),
-    ))
-    .await;
+    app.post(&updates::contact(env.uid(), USER, PHONE_SHARED, Some(USER + 9))).await;
     assert_eq!(env.last_text(USER), say(Msg::ContactNotOwn));
-    app.post(&updates::contact(env.uid(), USER, PHONE_SHARED, None))
-        .await;
+    app.post(&updates::contact(env.uid(), USER, PHONE_SHARED, None)).await;
     assert_eq!(env.last_text(USER), say(Msg::ContactNotOwn));
     assert_eq!(linked_id(&env), None);
 }
@@ -166,29 +113,16 @@ async fn a_phone_that_does_not_match_erpnext_is_refused() {
     let app = env.start_app().await;
     app.post(&updates::command(env.uid(), USER, "/start")).await;
     app.post(&updates::text(env.uid(), USER, PASSPORT)).await;
-    app.post(&updates::contact(
-        env.uid(),
-        USER,
-        "+998 91 000 00 00",
-        Some(USER),
-    ))
-    .await;
-    assert_eq!(
-        env.last_text(USER),
-        say(Msg::PhoneMismatch {
-            support: Some(SUPPORT.into())
-        })
-    );
+    app.post(&updates::contact(env.uid(), USER, "+998 91 000 00 00", Some(USER))).await;
+    assert_eq!(env.last_text(USER), say(Msg::PhoneMismatch { support: Some(SUPPORT.into()) }));
     assert_eq!(linked_id(&env), None);
 }
 
 #[tokio::test]
 async fn every_configured_phone_field_is_compared() {
     let env = TestEnv::new().await;
-    env.erp
-        .set_field("Customer", CUSTOMER, "custom_phone_1", json!(null));
-    env.erp
-        .set_field("Customer", CUSTOMER, "mobile_no", json!("90-123-45-67"));
+    env.erp.set_field("Customer", CUSTOMER, "custom_phone_1", json!(null));
+    env.erp.set_field("Customer", CUSTOMER, "mobile_no", json!("90-123-45-67"));
     let app = env.start_app().await;
     link(&env, &app, USER).await;
 }
@@ -210,22 +144,10 @@ async fn erpnexts_unique_check_is_the_second_guard() {
     app.post(&updates::command(env.uid(), USER, "/start")).await;
     app.post(&updates::text(env.uid(), USER, PASSPORT)).await;
     // Meanwhile an operator links this Telegram id to another customer record.
-    env.erp
-        .seed_customer("CUST-0002", "Other", "CC7654321", "+998 93 000 00 00");
-    env.erp.set_field(
-        "Customer",
-        "CUST-0002",
-        "custom_telegram_id",
-        json!(USER.to_string()),
-    );
-    app.post(&updates::contact(env.uid(), USER, PHONE_SHARED, Some(USER)))
-        .await;
-    assert_eq!(
-        env.last_text(USER),
-        say(Msg::AlreadyLinked {
-            support: Some(SUPPORT.into())
-        })
-    );
+    env.erp.seed_customer("CUST-0002", "Other", "CC7654321", "+998 93 000 00 00");
+    env.erp.set_field("Customer", "CUST-0002", "custom_telegram_id", json!(USER.to_string()));
+    app.post(&updates::contact(env.uid(), USER, PHONE_SHARED, Some(USER))).await;
+    assert_eq!(env.last_text(USER), say(Msg::AlreadyLinked { support: Some(SUPPORT.into()) }));
     assert_eq!(linked_id(&env), None, "CUST-0001 was not written");
 }
 
@@ -242,15 +164,8 @@ async fn five_failed_attempts_an_hour_lead_to_a_cool_down_that_survives_a_restar
     let app = env.start_app().await;
     let before = env.erp.request_count();
     app.post(&updates::text(env.uid(), USER, PASSPORT)).await;
-    assert_eq!(
-        env.last_text(USER),
-        say(Msg::TooManyAttempts { minutes: 60 })
-    );
-    assert_eq!(
-        env.erp.request_count(),
-        before,
-        "no lookup while cooling down"
-    );
+    assert_eq!(env.last_text(USER), say(Msg::TooManyAttempts { minutes: 60 }));
+    assert_eq!(env.erp.request_count(), before, "no lookup while cooling down");
 }
 
 #[tokio::test]
@@ -259,25 +174,9 @@ async fn the_attempt_limit_is_configurable() {
     let app = env.start_app_with(&[("AUTH_MAX_ATTEMPTS", "2")]).await;
     app.post(&updates::command(env.uid(), USER, "/start")).await;
     app.post(&updates::text(env.uid(), USER, PASSPORT)).await;
-    app.post(&updates::contact(
-        env.uid(),
-        USER,
-        "+998 91 000 00 00",
-        Some(USER),
-    ))
-    .await;
-    app.post(&updates::contact(
-        env.uid(),
-        USER,
-        PHONE_SHARED,
-        Some(USER + 1),
-    ))
-    .await;
-    app.post(&updates::contact(env.uid(), USER, PHONE_SHARED, Some(USER)))
-        .await;
-    assert_eq!(
-        env.last_text(USER),
-        say(Msg::TooManyAttempts { minutes: 60 })
-    );
+    app.post(&updates::contact(env.uid(), USER, "+998 91 000 00 00", Some(USER))).await;
+    app.post(&updates::contact(env.uid(), USER, PHONE_SHARED, Some(USER + 1))).await;
+    app.post(&updates::contact(env.uid(), USER, PHONE_SHARED, Some(USER))).await;
+    assert_eq!(env.last_text(USER), say(Msg::TooManyAttempts { minutes: 60 }));
     assert_eq!(linked_id(&env), None);
 }

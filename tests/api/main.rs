@@ -7,8 +7,10 @@ mod common;
 mod helpers;
 
 mod account;
+mod fixtures;
 mod linking;
 mod operator;
 mod resilience;
 mod returning;
+mod views;
 mod webhook;

@@ -18,12 +18,7 @@ async fn check_lines(env: &TestEnv, overrides: &[(&str, &str)]) -> Vec<(bool, St
         vars.insert((*k).to_owned(), (*v).to_owned());
     }
     let config = Config::from_sources(&vars, Purpose::Tooling).expect("valid");
-    erpnext_bot::check::run(&config)
-        .await
-        .expect("check runs")
-        .into_iter()
-        .map(|l| (l.ok, l.text))
-        .collect()
+    erpnext_bot::check::run(&config).await.expect("check runs").into_iter().map(|l| (l.ok, l.text)).collect()
 }
 
 #[tokio::test]
@@ -33,9 +28,7 @@ async fn check_reports_each_dependency_on_one_line() {
     assert_eq!(lines.len(), 3);
     assert!(lines.iter().all(|(ok, _)| *ok), "{lines:?}");
     assert!(
-        lines[0].1.starts_with("redis:")
-            && lines[1].1.starts_with("erpnext:")
-            && lines[2].1.starts_with("telegram:")
+        lines[0].1.starts_with("redis:") && lines[1].1.starts_with("erpnext:") && lines[2].1.starts_with("telegram:")
     );
     assert!(lines[2].1.contains("@test_bot"), "{lines:?}");
 }
@@ -43,19 +36,12 @@ async fn check_reports_each_dependency_on_one_line() {
 #[tokio::test]
 async fn check_names_what_is_wrong() {
     let env = TestEnv::new().await;
-    let lines = check_lines(
-        &env,
-        &[("ERP_API_SECRET", "wrong"), ("BOT_TOKEN", "999:nope")],
-    )
-    .await;
+    let lines = check_lines(&env, &[("ERP_API_SECRET", "wrong"), ("BOT_TOKEN", "999:nope")]).await;
     assert!(!lines[1].0 && lines[1].1.contains("401"), "{lines:?}");
     assert!(!lines[2].0, "{lines:?}");
     env.erp.deny("Customer");
     let lines = check_lines(&env, &[]).await;
-    assert!(
-        !lines[1].0 && lines[1].1.contains("may not read Customer"),
-        "{lines:?}"
-    );
+    assert!(!lines[1].0 && lines[1].1.contains("may not read Customer"), "{lines:?}");
     env.erp.allow("Customer");
     let lines = check_lines(&env, &[("REDIS_URL", "redis://127.0.0.1:1/0")]).await;
     assert!(!lines[0].0 && lines[1].0, "{lines:?}");
@@ -74,26 +60,13 @@ async fn the_binary_refuses_to_start_with_one_line_per_problem_and_no_secrets() 
         .expect("binary runs");
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    for var in [
-        "TELEGRAM_WEBHOOK_SECRET",
-        "ERP_BASE_URL",
-        "ERP_API_KEY",
-        "ERP_API_SECRET",
-        "ERP_WEBHOOK_SECRET",
-        "LOG_FORMAT",
-    ] {
-        assert_eq!(
-            stderr.lines().filter(|l| l.starts_with(var)).count(),
-            1,
-            "{var} in:\n{stderr}"
-        );
+    for var in
+        ["TELEGRAM_WEBHOOK_SECRET", "ERP_BASE_URL", "ERP_API_KEY", "ERP_API_SECRET", "ERP_WEBHOOK_SECRET", "LOG_FORMAT"]
+    {
+        assert_eq!(stderr.lines().filter(|l| l.starts_with(var)).count(), 1, "{var} in:\n{stderr}");
     }
     assert!(!stderr.contains("very-secret-token"));
-    let unknown = tokio::process::Command::new(BIN)
-        .arg("frobnicate")
-        .output()
-        .await
-        .expect("runs");
+    let unknown = tokio::process::Command::new(BIN).arg("frobnicate").output().await.expect("runs");
     assert_eq!(unknown.status.code(), Some(2));
 }
 
@@ -101,10 +74,7 @@ async fn the_binary_refuses_to_start_with_one_line_per_problem_and_no_secrets() 
 #[tokio::test]
 async fn logs_never_carry_a_full_passport_or_phone_number() {
     let env = TestEnv::new().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     let mut child = tokio::process::Command::new(BIN)
         .env_clear()
         .envs(env.vars())
@@ -143,62 +113,22 @@ async fn logs_never_carry_a_full_passport_or_phone_number() {
     post(updates::command(env.uid(), USER, "/start")).await;
     post(updates::text(env.uid(), USER, "ZZ7654321")).await;
     post(updates::text(env.uid(), USER, PASSPORT)).await;
-    post(updates::contact(
-        env.uid(),
-        USER,
-        "+998 91 765 43 21",
-        Some(USER),
-    ))
-    .await;
+    post(updates::contact(env.uid(), USER, "+998 91 765 43 21", Some(USER))).await;
     post(updates::contact(env.uid(), USER, PHONE_SHARED, Some(USER))).await;
     post(updates::text(env.uid(), USER, "👤 Профиль")).await;
     assert_eq!(linked_id(&env), Some(USER.to_string()));
     let pid = child.id().expect("running") as i32;
     // SIGTERM: a graceful stop flushes the logs.
-    let _ = std::process::Command::new("kill")
-        .arg("-TERM")
-        .arg(pid.to_string())
-        .status();
-    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
-        .await
-        .expect("stops")
-        .expect("exit");
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait()).await.expect("stops").expect("exit");
     assert!(status.success(), "clean exit on SIGTERM: {status}");
     let mut logs = String::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout")
-        .read_to_string(&mut logs)
-        .await
-        .expect("read");
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut logs)
-        .await
-        .expect("read");
-    assert!(
-        logs.lines().count() > 10,
-        "debug logs were written:\n{logs}"
-    );
-    assert!(
-        logs.lines()
-            .all(|l| l.trim().is_empty() || l.starts_with('{')),
-        "one JSON object per line:\n{logs}"
-    );
-    for secret in [
-        PASSPORT,
-        "ZZ7654321",
-        "901234567",
-        "917654321",
-        fake_token(),
-    ] {
-        assert!(
-            !logs.contains(secret),
-            "{secret} leaked into the logs:\n{logs}"
-        );
+    child.stdout.take().expect("stdout").read_to_string(&mut logs).await.expect("read");
+    child.stderr.take().expect("stderr").read_to_string(&mut logs).await.expect("read");
+    assert!(logs.lines().count() > 10, "debug logs were written:\n{logs}");
+    assert!(logs.lines().all(|l| l.trim().is_empty() || l.starts_with('{')), "one JSON object per line:\n{logs}");
+    for secret in [PASSPORT, "ZZ7654321", "901234567", "917654321", fake_token()] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs:\n{logs}");
     }
 }
 

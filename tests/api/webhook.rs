@@ -13,22 +13,10 @@ const USER: i64 = 5_300_001;
 async fn a_wrong_or_missing_secret_is_refused_and_changes_nothing() {
     let env = TestEnv::new().await;
     let app = env.start_app().await;
-    let body = updates::command(env.uid(), USER, "/start")
-        .to_string()
-        .into_bytes();
-    assert_eq!(
-        app.post_raw(body.clone(), None).await,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.post_raw(body.clone(), Some("wrong")).await,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.post_raw(body, Some(&format!("{WEBHOOK_SECRET}x")))
-            .await,
-        StatusCode::UNAUTHORIZED
-    );
+    let body = updates::command(env.uid(), USER, "/start").to_string().into_bytes();
+    assert_eq!(app.post_raw(body.clone(), None).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post_raw(body.clone(), Some("wrong")).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post_raw(body, Some(&format!("{WEBHOOK_SECRET}x"))).await, StatusCode::UNAUTHORIZED);
     assert!(env.texts(USER).is_empty());
     assert_eq!(env.erp.request_count(), 0);
 }
@@ -37,23 +25,10 @@ async fn a_wrong_or_missing_secret_is_refused_and_changes_nothing() {
 async fn malformed_and_oversized_bodies_are_rejected() {
     let env = TestEnv::new().await;
     let app = env.start_app().await;
-    assert_eq!(
-        app.post_raw(b"{not json".to_vec(), Some(WEBHOOK_SECRET))
-            .await,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        app.post_raw(b"{\"hello\":1}".to_vec(), Some(WEBHOOK_SECRET))
-            .await,
-        StatusCode::BAD_REQUEST
-    );
-    let huge = json!({"update_id": 1, "message": {"text": "x".repeat(300 * 1024)}})
-        .to_string()
-        .into_bytes();
-    assert_eq!(
-        app.post_raw(huge, Some(WEBHOOK_SECRET)).await,
-        StatusCode::PAYLOAD_TOO_LARGE
-    );
+    assert_eq!(app.post_raw(b"{not json".to_vec(), Some(WEBHOOK_SECRET)).await, StatusCode::BAD_REQUEST);
+    assert_eq!(app.post_raw(b"{\"hello\":1}".to_vec(), Some(WEBHOOK_SECRET)).await, StatusCode::BAD_REQUEST);
+    let huge = json!({"update_id": 1, "message": {"text": "x".repeat(300 * 1024)}}).to_string().into_bytes();
+    assert_eq!(app.post_raw(huge, Some(WEBHOOK_SECRET)).await, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(env.erp.request_count(), 0);
 }
 
@@ -71,11 +46,7 @@ async fn a_duplicate_update_is_acted_on_once() {
 async fn edited_messages_and_unknown_kinds_are_acknowledged_without_action() {
     let env = TestEnv::new().await;
     let app = env.start_app().await;
-    assert_eq!(
-        app.post(&updates::edited_text(env.uid(), USER, "AB1234567"))
-            .await,
-        StatusCode::OK
-    );
+    assert_eq!(app.post(&updates::edited_text(env.uid(), USER, "AB1234567")).await, StatusCode::OK);
     let unknown = json!({"update_id": env.uid(), "some_future_kind": {"id": 1}});
     assert_eq!(app.post(&unknown).await, StatusCode::OK);
     let poll = json!({"update_id": env.uid(), "poll": {"id": "1", "question": "?", "options": [], "total_voter_count": 0, "is_closed": false, "is_anonymous": true, "type": "regular", "allows_multiple_answers": false}});
@@ -90,11 +61,7 @@ async fn a_group_is_told_once_that_the_bot_works_in_private_chats() {
     let app = env.start_app().await;
     let group = -100_555;
     for text in ["/start", "AB1234567", "hello"] {
-        assert_eq!(
-            app.post(&updates::group_text(env.uid(), USER, group, text))
-                .await,
-            StatusCode::OK
-        );
+        assert_eq!(app.post(&updates::group_text(env.uid(), USER, group, text)).await, StatusCode::OK);
     }
     assert_eq!(env.texts(group), vec![say(Msg::PrivateOnly)]);
     assert_eq!(env.erp.request_count(), 0, "no ERPNext call for a group");
@@ -125,11 +92,9 @@ async fn a_user_who_blocks_the_bot_is_remembered_until_they_return() {
     let env = TestEnv::new().await;
     let app = env.start_app().await;
     let mark = format!("{}:unreachable:{USER}", env.prefix);
-    app.post(&updates::my_chat_member(env.uid(), USER, "kicked"))
-        .await;
+    app.post(&updates::my_chat_member(env.uid(), USER, "kicked")).await;
     assert_eq!(env.redis.raw(&["EXISTS", &mark]).await, ":1");
-    app.post(&updates::my_chat_member(env.uid(), USER, "member"))
-        .await;
+    app.post(&updates::my_chat_member(env.uid(), USER, "member")).await;
     assert_eq!(env.redis.raw(&["EXISTS", &mark]).await, ":0");
     // A 403 on a reply marks the chat too; writing again clears it.
     env.tg.block_chat(USER);
@@ -138,23 +103,13 @@ async fn a_user_who_blocks_the_bot_is_remembered_until_they_return() {
     env.tg.unblock_chat(USER);
     app.post(&updates::command(env.uid(), USER, "/help")).await;
     assert_eq!(env.redis.raw(&["EXISTS", &mark]).await, ":0");
-    assert_eq!(
-        env.last_text(USER),
-        say(Msg::Help {
-            support: Some(SUPPORT.into())
-        })
-    );
+    assert_eq!(env.last_text(USER), say(Msg::Help { support: Some(SUPPORT.into()) }));
 }
 
 #[tokio::test]
 async fn dynamic_text_is_escaped_for_html() {
     let env = TestEnv::new().await;
-    env.erp.set_field(
-        "Customer",
-        CUSTOMER,
-        "customer_name",
-        json!("Ali <b>&</b> Sons"),
-    );
+    env.erp.set_field("Customer", CUSTOMER, "customer_name", json!("Ali <b>&</b> Sons"));
     let app = env.start_app_with(&[("AUTH_REQUIRE_PHONE", "false")]).await;
     app.post(&updates::command(env.uid(), USER, "/start")).await;
     app.post(&updates::text(env.uid(), USER, PASSPORT)).await;

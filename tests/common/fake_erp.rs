@@ -71,34 +71,24 @@ struct ErpError {
 
 fn err(status: u16, exc_type: &'static str, message: impl Into<String>) -> ErpError {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    ErpError {
-        status,
-        exc_type,
-        message: message.into(),
-        exception: None,
-    }
+    ErpError { status, exc_type, message: message.into(), exception: None }
 }
 
 /// `_server_messages`: a JSON string holding a JSON list of JSON strings.
 pub fn server_messages(messages: &[&str]) -> String {
     let inner: Vec<String> = messages
         .iter()
-        .map(|m| {
-            json!({"message": m, "title": "Message", "indicator": "red", "raise_exception": 1})
-                .to_string()
-        })
+        .map(|m| json!({"message": m, "title": "Message", "indicator": "red", "raise_exception": 1}).to_string())
         .collect();
     Value::from(inner).to_string()
 }
 
 impl IntoResponse for ErpError {
     fn into_response(self) -> Response {
-        let exception = self
-            .exception
-            .unwrap_or_else(|| match self.message.as_str() {
-                "" => format!("frappe.exceptions.{}", self.exc_type),
-                m => format!("frappe.exceptions.{}: {m}", self.exc_type),
-            });
+        let exception = self.exception.unwrap_or_else(|| match self.message.as_str() {
+            "" => format!("frappe.exceptions.{}", self.exc_type),
+            m => format!("frappe.exceptions.{}: {m}", self.exc_type),
+        });
         let body = json!({
             "exc_type": self.exc_type,
             "exception": exception,
@@ -111,24 +101,10 @@ impl IntoResponse for ErpError {
 impl FakeErp {
     /// Binds 127.0.0.1:0, serves in the background, registers the standard doctypes.
     pub async fn start() -> FakeErp {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake ERPNext");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake ERPNext");
         let addr = listener.local_addr().expect("fake ERPNext address");
-        let erp = FakeErp {
-            inner: Arc::new(Inner {
-                store: Mutex::new(store::Store::default()),
-                addr,
-            }),
-        };
-        for dt in [
-            "Customer",
-            "Sales Order",
-            "Payment Entry",
-            "Custom Field",
-            "Webhook",
-            "User",
-        ] {
+        let erp = FakeErp { inner: Arc::new(Inner { store: Mutex::new(store::Store::default()), addr }) };
+        for dt in ["Customer", "Sales Order", "Payment Entry", "Custom Field", "Webhook", "User"] {
             erp.register_doctype(dt);
         }
         erp.register_child("Sales Order Item", "Sales Order", "items");
@@ -136,9 +112,7 @@ impl FakeErp {
         erp.register_child("Payment Entry Reference", "Payment Entry", "references");
         erp.add_unique("Customer", "custom_passport_series");
         erp.add_unique("Customer", "custom_telegram_id");
-        let app = axum::Router::new()
-            .fallback(http::handle)
-            .with_state(erp.clone());
+        let app = axum::Router::new().fallback(http::handle).with_state(erp.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
@@ -163,18 +137,11 @@ impl FakeErp {
         let mut st = self.st();
         st.known.insert(child_doctype.to_string());
         st.known.insert(parent_doctype.to_string());
-        st.children.insert(
-            child_doctype.into(),
-            (parent_doctype.into(), table_field.into()),
-        );
+        st.children.insert(child_doctype.into(), (parent_doctype.into(), table_field.into()));
     }
 
     pub fn add_unique(&self, doctype: &str, field: &str) {
-        self.st()
-            .unique
-            .entry(doctype.into())
-            .or_default()
-            .push(field.into());
+        self.st().unique.entry(doctype.into()).or_default().push(field.into());
     }
 
     /// Every request on `doctype` answers 403 `PermissionError`.

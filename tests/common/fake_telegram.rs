@@ -46,14 +46,8 @@ const METHODS: &[&str] = &[
 ];
 
 /// Methods addressed to a chat, refused with 403 when that chat blocked the bot.
-const CHAT_METHODS: &[&str] = &[
-    "sendMessage",
-    "editMessageText",
-    "editMessageReplyMarkup",
-    "deleteMessage",
-    "sendDocument",
-    "sendChatAction",
-];
+const CHAT_METHODS: &[&str] =
+    &["sendMessage", "editMessageText", "editMessageReplyMarkup", "deleteMessage", "sendDocument", "sendChatAction"];
 
 /// One recorded API call (failed ones too, with `ok == false`).
 #[derive(Debug, Clone)]
@@ -106,10 +100,7 @@ fn tg_error(code: u16, description: &str, parameters: Option<Value>) -> TgError 
     if let Some(p) = parameters {
         body["parameters"] = p;
     }
-    (
-        StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
-        body,
-    )
+    (StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), body)
 }
 
 fn reply(e: TgError) -> Response {
@@ -139,16 +130,9 @@ pub fn chat_of(params: &Value) -> Option<i64> {
 
 impl FakeTelegram {
     pub async fn start() -> FakeTelegram {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake Telegram");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake Telegram");
         let addr = listener.local_addr().expect("fake Telegram address");
-        let tg = FakeTelegram {
-            inner: Arc::new(Inner {
-                state: Mutex::new(State::default()),
-                addr,
-            }),
-        };
+        let tg = FakeTelegram { inner: Arc::new(Inner { state: Mutex::new(State::default()), addr }) };
         let app = axum::Router::new().fallback(handle).with_state(tg.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -171,12 +155,7 @@ impl FakeTelegram {
 
     /// Calls of one method (any spelling), in order.
     pub fn calls_to(&self, method: &str) -> Vec<Call> {
-        self.st()
-            .calls
-            .iter()
-            .filter(|c| c.method.eq_ignore_ascii_case(method))
-            .cloned()
-            .collect()
+        self.st().calls.iter().filter(|c| c.method.eq_ignore_ascii_case(method)).cloned().collect()
     }
 
     /// Texts of successful `sendMessage` and `editMessageText` calls to a chat, in order.
@@ -186,12 +165,7 @@ impl FakeTelegram {
             .iter()
             .filter(|c| c.ok && (c.method == "sendMessage" || c.method == "editMessageText"))
             .filter(|c| chat_of(&c.params) == Some(chat_id))
-            .filter_map(|c| {
-                c.params
-                    .get("text")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            })
+            .filter_map(|c| c.params.get("text").and_then(Value::as_str).map(str::to_string))
             .collect()
     }
 
@@ -212,11 +186,8 @@ impl FakeTelegram {
                 return calls;
             }
             if Instant::now() >= deadline {
-                let all: Vec<String> = self
-                    .calls()
-                    .iter()
-                    .map(|c| format!("  {} ok={} {}", c.method, c.ok, c.params))
-                    .collect();
+                let all: Vec<String> =
+                    self.calls().iter().map(|c| format!("  {} ok={} {}", c.method, c.ok, c.params)).collect();
                 panic!(
                     "fake Telegram: waited {timeout:?} for {count} `{method}` call(s), got {}; all calls:\n{}",
                     calls.len(),
@@ -230,11 +201,7 @@ impl FakeTelegram {
     /// The next `n` calls of `method` fail with `fault`.
     pub fn fail_next(&self, method: &str, n: usize, fault: TgFault) {
         let key = method.to_ascii_lowercase();
-        self.st()
-            .faults
-            .entry(key)
-            .or_default()
-            .extend(std::iter::repeat_n(fault, n));
+        self.st().faults.entry(key).or_default().extend(std::iter::repeat_n(fault, n));
     }
 
     /// Every send/edit to this chat answers 403 "Forbidden: bot was blocked by the user".
@@ -255,36 +222,21 @@ impl FakeTelegram {
     }
 }
 
-async fn handle(
-    AxState(tg): AxState<FakeTelegram>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = percent_encoding::percent_decode_str(uri.path())
-        .decode_utf8_lossy()
-        .into_owned();
+async fn handle(AxState(tg): AxState<FakeTelegram>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let path = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy().into_owned();
     let Some((token, method)) = path.strip_prefix("/bot").and_then(|p| p.split_once('/')) else {
         return reply(tg_error(404, "Not Found", None));
     };
     if token != TOKEN {
         return reply(tg_error(401, "Unauthorized", None));
     }
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let parsed = body::parse_params(content_type, &body);
     let mut params = parsed.clone().unwrap_or_default();
     for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
-        params
-            .entry(k.to_string())
-            .or_insert(Value::String(v.into_owned()));
+        params.entry(k.to_string()).or_insert(Value::String(v.into_owned()));
     }
-    let known = METHODS
-        .iter()
-        .find(|m| m.eq_ignore_ascii_case(method))
-        .copied();
+    let known = METHODS.iter().find(|m| m.eq_ignore_ascii_case(method)).copied();
     let name = known.unwrap_or(method).to_string();
     let mut st = tg.st();
     let outcome = match (known, parsed) {
@@ -292,11 +244,7 @@ async fn handle(
         (Some(_), Err(desc)) => Err(tg_error(400, &desc, None)),
         (Some(m), Ok(_)) => methods::answer(&mut st, m, &params),
     };
-    st.calls.push(Call {
-        method: name,
-        params: Value::Object(params),
-        ok: outcome.is_ok(),
-    });
+    st.calls.push(Call { method: name, params: Value::Object(params), ok: outcome.is_ok() });
     match outcome {
         Ok(result) => axum::Json(json!({"ok": true, "result": result})).into_response(),
         Err(e) => reply(e),

@@ -41,16 +41,11 @@ async fn command(port: u16, args: &[&str]) -> std::io::Result<String> {
 impl TestRedis {
     /// Starts `redis-server` on a free port and waits until it answers PING.
     pub async fn start() -> TestRedis {
-        let dir =
-            std::env::temp_dir().join(format!("test-redis-{}", uuid::Uuid::new_v4().simple()));
+        let dir = std::env::temp_dir().join(format!("test-redis-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("create redis work dir");
         let mut last_error = String::new();
         for _ in 0..5 {
-            let mut redis = TestRedis {
-                port: free_port(),
-                child: None,
-                dir: dir.clone(),
-            };
+            let mut redis = TestRedis { port: free_port(), child: None, dir: dir.clone() };
             match redis.spawn().await {
                 Ok(()) => return redis,
                 Err(e) => last_error = e, // most likely the port was taken meanwhile
@@ -72,24 +67,12 @@ impl TestRedis {
     }
 
     async fn spawn(&mut self) -> Result<(), String> {
-        let log =
-            std::fs::File::create(self.log_path()).map_err(|e| format!("redis log file: {e}"))?;
-        let log_err = log
-            .try_clone()
-            .map_err(|e| format!("redis log file: {e}"))?;
+        let log = std::fs::File::create(self.log_path()).map_err(|e| format!("redis log file: {e}"))?;
+        let log_err = log.try_clone().map_err(|e| format!("redis log file: {e}"))?;
         let port = self.port.to_string();
         let dir = self.dir.to_string_lossy().into_owned();
         let spawned = Command::new("redis-server")
-            .args([
-                "--port",
-                &port,
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--daemonize", "no", "--dir", &dir])
             .stdin(Stdio::null())
             .stdout(Stdio::from(log))
@@ -109,17 +92,11 @@ impl TestRedis {
             {
                 return Ok(());
             }
-            let exited = self
-                .child
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten());
+            let exited = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten());
             if exited.is_some() || Instant::now() >= deadline {
                 self.kill().await;
                 let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
-                return Err(format!(
-                    "redis-server on port {} did not answer PING; log:\n{log}",
-                    self.port
-                ));
+                return Err(format!("redis-server on port {} did not answer PING; log:\n{log}", self.port));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

@@ -114,12 +114,7 @@ pub fn group_text(update_id: i64, user_id: i64, group_chat_id: i64, text: &str) 
 }
 
 pub fn edited_text(update_id: i64, user_id: i64, text: &str) -> Value {
-    let mut m = private_message(
-        update_id,
-        user_id,
-        "ru",
-        json!({"text": text, "edit_date": now()}),
-    );
+    let mut m = private_message(update_id, user_id, "ru", json!({"text": text, "edit_date": now()}));
     m["date"] = json!(now() - 30);
     json!({"update_id": update_id, "edited_message": m})
 }
@@ -133,11 +128,7 @@ pub fn my_chat_member(update_id: i64, user_id: i64, new_status: &str) -> Value {
         }
         m
     };
-    let old_status = if new_status == "kicked" {
-        "member"
-    } else {
-        "kicked"
-    };
+    let old_status = if new_status == "kicked" { "member" } else { "kicked" };
     json!({
         "update_id": update_id,
         "my_chat_member": {

@@ -6,9 +6,7 @@ use super::query::{Column, Filter};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
-pub const OPERATORS: &[&str] = &[
-    "=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between",
-];
+pub const OPERATORS: &[&str] = &["=", "!=", ">", "<", ">=", "<=", "like", "not like", "in", "not in", "is", "between"];
 
 /// A joined row: the main row plus at most one row of each joined table (by doctype).
 pub struct Row<'a> {
@@ -23,15 +21,9 @@ impl Row<'_> {
         let obj = match doctype {
             None => Some(&self.main),
             Some(dt) if dt == self.main_doctype => Some(&self.main),
-            Some(dt) => self
-                .others
-                .iter()
-                .find(|(d, _)| d == dt)
-                .and_then(|(_, v)| v.as_ref()),
+            Some(dt) => self.others.iter().find(|(d, _)| d == dt).and_then(|(_, v)| v.as_ref()),
         };
-        obj.and_then(|o| o.get(field))
-            .cloned()
-            .unwrap_or(Value::Null)
+        obj.and_then(|o| o.get(field)).cloned().unwrap_or(Value::Null)
     }
 }
 
@@ -43,11 +35,7 @@ pub fn project(row: &Row<'_>, columns: &[Column]) -> Value {
             let src = match c.doctype.as_deref() {
                 None => Some(&row.main),
                 Some(dt) if dt == row.main_doctype => Some(&row.main),
-                Some(dt) => row
-                    .others
-                    .iter()
-                    .find(|(d, _)| d == dt)
-                    .and_then(|(_, v)| v.as_ref()),
+                Some(dt) => row.others.iter().find(|(d, _)| d == dt).and_then(|(_, v)| v.as_ref()),
             };
             if let Some(Value::Object(m)) = src {
                 for (k, v) in m.iter().filter(|(_, v)| !v.is_array()) {
@@ -64,10 +52,7 @@ pub fn project(row: &Row<'_>, columns: &[Column]) -> Value {
 pub fn sort_rows(rows: &mut [Row<'_>], order_by: &[(Column, bool)]) {
     rows.sort_by(|a, b| {
         for (col, desc) in order_by {
-            let (x, y) = (
-                a.get(col.doctype.as_deref(), &col.field),
-                b.get(col.doctype.as_deref(), &col.field),
-            );
+            let (x, y) = (a.get(col.doctype.as_deref(), &col.field), b.get(col.doctype.as_deref(), &col.field));
             let ord = cmp_sort(&x, &y);
             if ord != Ordering::Equal {
                 return if *desc { ord.reverse() } else { ord };
@@ -84,9 +69,7 @@ fn cmp_sort(a: &Value, b: &Value) -> Ordering {
         (Value::Null, _) => Ordering::Less,
         (_, Value::Null) => Ordering::Greater,
         _ => match (num(a), num(b)) {
-            (Some(x), Some(y)) if !a.is_string() || !b.is_string() => {
-                x.partial_cmp(&y).unwrap_or(Ordering::Equal)
-            }
+            (Some(x), Some(y)) if !a.is_string() || !b.is_string() => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
             _ => text(a).cmp(&text(b)),
         },
     }
@@ -123,10 +106,7 @@ fn cmp_filter(field: &Value, value: &Value) -> Ordering {
 fn list_of(value: &Value) -> Vec<Value> {
     match value {
         Value::Array(a) => a.clone(),
-        Value::String(s) => s
-            .split(',')
-            .map(|p| Value::String(p.trim().to_string()))
-            .collect(),
+        Value::String(s) => s.split(',').map(|p| Value::String(p.trim().to_string())).collect(),
         Value::Null => Vec::new(),
         other => vec![other.clone()],
     }
@@ -186,10 +166,7 @@ pub fn matches(field: &Value, op: &str, value: &Value) -> Result<bool, String> {
             cmp_filter(field, lo) != Ordering::Less && cmp_filter(field, hi) != Ordering::Greater
         }
         other => {
-            return Err(format!(
-                "Operator must be one of {} (got {other})",
-                OPERATORS.join(", ")
-            ));
+            return Err(format!("Operator must be one of {} (got {other})", OPERATORS.join(", ")));
         }
     })
 }
@@ -211,9 +188,5 @@ pub fn row_matches(row: &Row<'_>, filters: &[Filter]) -> Result<bool, String> {
 
 pub fn paginate<T>(rows: Vec<T>, start: usize, page: usize) -> Vec<T> {
     let it = rows.into_iter().skip(start);
-    if page == 0 {
-        it.collect()
-    } else {
-        it.take(page).collect()
-    }
+    if page == 0 { it.collect() } else { it.take(page).collect() }
 }

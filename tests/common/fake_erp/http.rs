@@ -23,21 +23,13 @@ fn decode(s: &str) -> String {
 }
 
 fn doc_not_found(doctype: &str, name: &str) -> ErpError {
-    err(
-        404,
-        "DoesNotExistError",
-        format!("{doctype} {name} not found"),
-    )
+    err(404, "DoesNotExistError", format!("{doctype} {name} not found"))
 }
 
 fn body_object(body: &Option<Value>) -> Result<Map<String, Value>, ErpError> {
     match body {
         Some(Value::Object(m)) => Ok(m.clone()),
-        _ => Err(err(
-            417,
-            "ValidationError",
-            "Request body must be a JSON object",
-        )),
+        _ => Err(err(417, "ValidationError", "Request body must be a JSON object")),
     }
 }
 
@@ -50,9 +42,7 @@ pub(super) async fn handle(
 ) -> Response {
     let raw_path = uri.path().to_string();
     let query: HashMap<String, String> =
-        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-            .into_owned()
-            .collect();
+        url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect();
     let form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -60,15 +50,11 @@ pub(super) async fn handle(
     let body_json: Option<Value> = if body.is_empty() {
         None
     } else if form {
-        let map: Map<String, Value> = url::form_urlencoded::parse(&body)
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect();
+        let map: Map<String, Value> =
+            url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect();
         Some(Value::Object(map))
     } else {
-        Some(
-            serde_json::from_slice(&body)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into())),
-        )
+        Some(serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into())))
     };
     let (fault, delay) = {
         let mut st = erp.st();
@@ -87,15 +73,14 @@ pub(super) async fn handle(
         Some(Fault::Status503Html) => return nginx_html(503, "Service Temporarily Unavailable"),
         Some(Fault::Status502Html) => return nginx_html(502, "Bad Gateway"),
         Some(Fault::TooManyRequests { retry_after_secs }) => {
-            let headers = [
-                (header::CONTENT_TYPE, "text/plain".to_string()),
-                (header::RETRY_AFTER, retry_after_secs.to_string()),
-            ];
+            let headers =
+                [(header::CONTENT_TYPE, "text/plain".to_string()), (header::RETRY_AFTER, retry_after_secs.to_string())];
             return (StatusCode::TOO_MANY_REQUESTS, headers, "Too Many Requests").into_response();
         }
         Some(Fault::Status500Json) => {
             let mut e = err(500, "OperationalError", "Internal Server Error");
-            e.exception = Some("pymysql.err.OperationalError: (2013, 'Lost connection to MySQL server during query')".into());
+            e.exception =
+                Some("pymysql.err.OperationalError: (2013, 'Lost connection to MySQL server during query')".into());
             return e.into_response();
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
@@ -108,10 +93,7 @@ pub(super) async fn handle(
         return axum::Json(json!({"message": "pong"})).into_response();
     }
     let expected = format!("token {API_KEY}:{API_SECRET}");
-    match headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or(""))
-    {
+    match headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("")) {
         // No credentials: Frappe serves the request as Guest, who may read nothing.
         None => return err(403, "PermissionError", "Not permitted").into_response(),
         Some(v) if v.trim() != expected => {
@@ -121,10 +103,33 @@ pub(super) async fn handle(
         }
         Some(_) => {}
     }
+    if raw_path == "/api/method/frappe.utils.print_format.download_pdf" {
+        return print_pdf(&erp, &query);
+    }
     match route(&erp, &method, &raw_path, &query, &body_json) {
         Ok(v) => axum::Json(v).into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// `frappe.utils.print_format.download_pdf`: a small PDF of the document, as Frappe answers
+/// it (`application/pdf`, inline). The print format "Broken" fails the way a bad Jinja
+/// template does.
+fn print_pdf(erp: &FakeErp, query: &HashMap<String, String>) -> Response {
+    let doctype = query.get("doctype").cloned().unwrap_or_default();
+    let name = query.get("name").cloned().unwrap_or_default();
+    if query.get("format").map(String::as_str) == Some("Broken") {
+        return err(500, "TemplateSyntaxError", "unexpected end of template").into_response();
+    }
+    if erp.st().find(&doctype, &name).is_none() {
+        return doc_not_found(&doctype, &name).into_response();
+    }
+    let body = format!("%PDF-1.4\n% {doctype} {name}\n%%EOF\n").into_bytes();
+    let headers = [
+        (header::CONTENT_TYPE, "application/pdf".to_string()),
+        (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.pdf\"")),
+    ];
+    (StatusCode::OK, headers, body).into_response()
 }
 
 fn route(
@@ -138,11 +143,7 @@ fn route(
         return call_method(erp, &decode(m), query, body);
     }
     let Some(rest) = raw_path.strip_prefix("/api/resource/") else {
-        return Err(err(
-            404,
-            "PageDoesNotExistError",
-            format!("Page {} not found", decode(raw_path)),
-        ));
+        return Err(err(404, "PageDoesNotExistError", format!("Page {} not found", decode(raw_path))));
     };
     let (doctype, name) = match rest.split_once('/') {
         Some((d, n)) if !n.is_empty() => (decode(d), Some(decode(n))),
@@ -169,9 +170,7 @@ fn route(
             if let Some(sent) = changes.get("modified") {
                 let stored = doc["modified"].as_str().unwrap_or_default().to_string();
                 if sent.as_str() != Some(stored.as_str()) {
-                    let sent = sent
-                        .as_str()
-                        .map_or_else(|| sent.to_string(), str::to_string);
+                    let sent = sent.as_str().map_or_else(|| sent.to_string(), str::to_string);
                     return Err(err(
                         417,
                         "TimestampMismatchError",
@@ -182,10 +181,7 @@ fn route(
                 }
             }
             for (k, v) in changes {
-                if !matches!(
-                    k.as_str(),
-                    "name" | "doctype" | "modified" | "creation" | "owner"
-                ) {
+                if !matches!(k.as_str(), "name" | "doctype" | "modified" | "creation" | "owner") {
                     doc[k.as_str()] = v;
                 }
             }
@@ -198,28 +194,16 @@ fn route(
         ("POST", None) => {
             let mut doc = body_object(body)?;
             doc.remove("modified");
-            let name = doc
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+            let name = doc.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
             if !name.is_empty() && st.find(&doctype, &name).is_some() {
-                return Err(err(
-                    409,
-                    "DuplicateEntryError",
-                    format!("{doctype} {name} already exists"),
-                ));
+                return Err(err(409, "DuplicateEntryError", format!("{doctype} {name} already exists")));
             }
             let doc = st.prepare(&doctype, Value::Object(doc));
             st.check_unique(&doctype, &doc)?;
             st.put(&doctype, doc.clone());
             Ok(json!({"data": doc}))
         }
-        (m, _) => Err(err(
-            405,
-            "ValidationError",
-            format!("Method {m} not allowed here"),
-        )),
+        (m, _) => Err(err(405, "ValidationError", format!("Method {m} not allowed here"))),
     }
 }
 
@@ -229,29 +213,21 @@ fn call_method(
     query: &HashMap<String, String>,
     body: &Option<Value>,
 ) -> Result<Value, ErpError> {
-    let mut args: Map<String, Value> = query
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
+    let mut args: Map<String, Value> = query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     if let Some(Value::Object(b)) = body {
         args.extend(b.clone());
     }
     match name {
         "frappe.auth.get_logged_user" => Ok(json!({"message": API_USER})),
         "frappe.client.get_list" | "frappe.client.get_count" => {
-            let Some(doctype) = args
-                .get("doctype")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-            else {
+            let Some(doctype) = args.get("doctype").and_then(Value::as_str).map(str::to_string) else {
                 return Err(err(
                     417,
                     "ValidationError",
                     "get_list() missing 1 required positional argument: 'doctype'",
                 ));
             };
-            let mut parsed = query::parse_args(|k| args.get(k).cloned())
-                .map_err(|m| err(417, "DataError", m))?;
+            let mut parsed = query::parse_args(|k| args.get(k).cloned()).map_err(|m| err(417, "DataError", m))?;
             let st = erp.st();
             if name.ends_with("get_count") {
                 parsed.limit_start = 0;
@@ -260,10 +236,6 @@ fn call_method(
             }
             Ok(json!({"message": st.list(&doctype, &parsed)?}))
         }
-        other => Err(err(
-            404,
-            "DoesNotExistError",
-            format!("Failed to get method for command {other}"),
-        )),
+        other => Err(err(404, "DoesNotExistError", format!("Failed to get method for command {other}"))),
     }
 }

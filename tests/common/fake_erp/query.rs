@@ -42,10 +42,7 @@ pub fn parse_args(get: impl Fn(&str) -> Option<Value>) -> Result<ListArgs, Strin
         None | Some(Value::Null) => vec![Value::String("name".into())],
         Some(v) => match as_json(v, "fields")? {
             Value::Array(a) => a,
-            Value::String(s) => s
-                .split(',')
-                .map(|p| Value::String(p.trim().into()))
-                .collect(),
+            Value::String(s) => s.split(',').map(|p| Value::String(p.trim().into())).collect(),
             other => return Err(format!("Invalid fields: {other}")),
         },
     };
@@ -70,9 +67,16 @@ pub fn parse_args(get: impl Fn(&str) -> Option<Value>) -> Result<ListArgs, Strin
     };
     let mut order_by = Vec::new();
     for part in order_raw.split(',') {
-        let mut words = part.split_whitespace();
-        let Some(col) = words.next() else { continue };
-        let desc = match words.next().map(str::to_ascii_lowercase).as_deref() {
+        // The column may be "`tabChild Doctype`.field": the direction is the last word.
+        let part = part.trim();
+        if part.is_empty() {
+            continue;
+        }
+        let (col, dir) = match part.rsplit_once(char::is_whitespace) {
+            Some((col, dir)) if !dir.ends_with('`') => (col.trim(), Some(dir.to_ascii_lowercase())),
+            _ => (part, None),
+        };
+        let desc = match dir.as_deref() {
             None | Some("asc") => false,
             Some("desc") => true,
             Some(other) => return Err(format!("Invalid sort order: {other}")),
@@ -104,15 +108,13 @@ fn as_json(v: Value, what: &str) -> Result<Value, String> {
 fn as_usize(v: Option<Value>, default: usize) -> Result<usize, String> {
     match v {
         None | Some(Value::Null) => Ok(default),
-        Some(Value::Number(n)) => n
-            .as_u64()
-            .map(|n| n as usize)
-            .ok_or_else(|| format!("invalid literal for int(): {n}")),
+        Some(Value::Number(n)) => {
+            n.as_u64().map(|n| n as usize).ok_or_else(|| format!("invalid literal for int(): {n}"))
+        }
         Some(Value::String(s)) if s.trim().is_empty() => Ok(default),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .map_err(|_| format!("invalid literal for int() with base 10: '{s}'")),
+        Some(Value::String(s)) => {
+            s.trim().parse().map_err(|_| format!("invalid literal for int() with base 10: '{s}'"))
+        }
         Some(other) => Err(format!("invalid literal for int(): {other}")),
     }
 }
@@ -121,38 +123,23 @@ fn as_usize(v: Option<Value>, default: usize) -> Result<usize, String> {
 pub fn parse_column(raw: &str) -> Result<Column, String> {
     let lower = raw.to_ascii_lowercase();
     let (expr, alias) = match lower.find(" as ") {
-        Some(i) => (
-            raw[..i].trim(),
-            Some(raw[i + 4..].trim().trim_matches('`').to_string()),
-        ),
+        Some(i) => (raw[..i].trim(), Some(raw[i + 4..].trim().trim_matches('`').to_string())),
         None => (raw.trim(), None),
     };
     let (doctype, field) = if let Some(rest) = expr.strip_prefix("`tab") {
-        let end = rest
-            .find('`')
-            .ok_or_else(|| format!("Invalid field: {raw}"))?;
-        let field = rest[end + 1..]
-            .strip_prefix('.')
-            .ok_or_else(|| format!("Invalid field: {raw}"))?;
-        (
-            Some(rest[..end].to_string()),
-            field.trim_matches('`').to_string(),
-        )
+        let end = rest.find('`').ok_or_else(|| format!("Invalid field: {raw}"))?;
+        let field = rest[end + 1..].strip_prefix('.').ok_or_else(|| format!("Invalid field: {raw}"))?;
+        (Some(rest[..end].to_string()), field.trim_matches('`').to_string())
     } else if let Some((t, f)) = expr.strip_prefix("tab").and_then(|r| r.rsplit_once('.')) {
         (Some(t.to_string()), f.trim_matches('`').to_string())
     } else {
         (None, expr.trim_matches('`').to_string())
     };
-    let ok = field == "*"
-        || (!field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    let ok = field == "*" || (!field.is_empty() && field.chars().all(|c| c.is_alphanumeric() || c == '_'));
     if !ok {
         return Err(format!("Field not permitted in query: {raw}"));
     }
-    Ok(Column {
-        key: alias.unwrap_or_else(|| field.clone()),
-        doctype,
-        field,
-    })
+    Ok(Column { key: alias.unwrap_or_else(|| field.clone()), doctype, field })
 }
 
 fn parse_filters(v: Value) -> Result<Vec<Filter>, String> {
@@ -188,12 +175,7 @@ fn parse_filters(v: Value) -> Result<Vec<Filter>, String> {
                 if !is_op(&op) {
                     return Err(format!("Operator must be one of {}", OPERATORS.join(", ")));
                 }
-                out.push(Filter {
-                    doctype,
-                    field,
-                    op,
-                    value,
-                });
+                out.push(Filter { doctype, field, op, value });
             }
         }
         Value::Null => {}

@@ -25,10 +25,7 @@ pub(super) struct Store {
 
 impl Store {
     pub(super) fn find(&self, doctype: &str, name: &str) -> Option<&Value> {
-        self.docs
-            .get(doctype)?
-            .iter()
-            .find(|d| d["name"].as_str() == Some(name))
+        self.docs.get(doctype)?.iter().find(|d| d["name"].as_str() == Some(name))
     }
 
     pub(super) fn put(&mut self, doctype: &str, doc: Value) {
@@ -66,23 +63,17 @@ impl Store {
         doc.insert("name".into(), Value::String(name.clone()));
         doc.insert("doctype".into(), doctype.into());
         doc.entry("docstatus").or_insert(json!(0));
-        doc.entry("creation")
-            .or_insert(Value::String(modified.clone()));
+        doc.entry("creation").or_insert(Value::String(modified.clone()));
         doc.entry("owner").or_insert(json!("Administrator"));
         doc.insert("modified".into(), Value::String(modified));
         let docstatus = doc["docstatus"].clone();
         let modified = doc["modified"].clone();
         for (field, rows) in doc.iter_mut() {
             let Value::Array(rows) = rows else { continue };
-            let child_dt = self
-                .children
-                .iter()
-                .find(|(_, (p, t))| p == doctype && t == field)
-                .map(|(c, _)| c.clone());
+            let child_dt = self.children.iter().find(|(_, (p, t))| p == doctype && t == field).map(|(c, _)| c.clone());
             for (i, row) in rows.iter_mut().enumerate() {
                 let Value::Object(row) = row else { continue };
-                row.entry("name")
-                    .or_insert_with(|| Value::String(new_hash()));
+                row.entry("name").or_insert_with(|| Value::String(new_hash()));
                 row.insert("parent".into(), Value::String(name.clone()));
                 row.insert("parentfield".into(), Value::String(field.clone()));
                 row.insert("parenttype".into(), doctype.into());
@@ -101,19 +92,13 @@ impl Store {
     pub(super) fn check_unique(&self, doctype: &str, doc: &Value) -> Result<(), ErpError> {
         for field in self.unique.get(doctype).into_iter().flatten() {
             let value = &doc[field.as_str()];
-            let clash = self.docs.get(doctype).into_iter().flatten().any(|other| {
-                other["name"] != doc["name"]
-                    && eval::same_unique_value(&other[field.as_str()], value)
-            });
+            let clash =
+                self.docs.get(doctype).into_iter().flatten().any(|other| {
+                    other["name"] != doc["name"] && eval::same_unique_value(&other[field.as_str()], value)
+                });
             if clash {
-                let shown = value
-                    .as_str()
-                    .map_or_else(|| value.to_string(), str::to_string);
-                let mut e = err(
-                    417,
-                    "UniqueValidationError",
-                    format!("{field} must be unique"),
-                );
+                let shown = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                let mut e = err(417, "UniqueValidationError", format!("{field} must be unique"));
                 e.exception = Some(format!(
                     "frappe.exceptions.UniqueValidationError: ('{doctype}', '{}', IntegrityError(1062, \"Duplicate entry '{shown}' for key '{field}'\"))",
                     doc["name"].as_str().unwrap_or_default()
@@ -126,18 +111,10 @@ impl Store {
 
     pub(super) fn check_doctype(&self, doctype: &str) -> Result<(), ErpError> {
         if !self.known.contains(doctype) {
-            return Err(err(
-                404,
-                "DoesNotExistError",
-                format!("DocType {doctype} not found"),
-            ));
+            return Err(err(404, "DoesNotExistError", format!("DocType {doctype} not found")));
         }
         if self.denied.contains(doctype) {
-            return Err(err(
-                403,
-                "PermissionError",
-                format!("Insufficient Permission for {doctype}"),
-            ));
+            return Err(err(403, "PermissionError", format!("Insufficient Permission for {doctype}")));
         }
         Ok(())
     }
@@ -148,13 +125,8 @@ impl Store {
         let mut rows: Vec<Row<'_>> = Vec::new();
         if let Some((parent_dt, table)) = self.children.get(doctype) {
             // Frappe's check_parent_permission: no or wrong `parent` is a PermissionError.
-            if args.parent.as_deref() != Some(parent_dt.as_str()) || self.denied.contains(parent_dt)
-            {
-                return Err(err(
-                    403,
-                    "PermissionError",
-                    format!("Insufficient Permission for {doctype}"),
-                ));
+            if args.parent.as_deref() != Some(parent_dt.as_str()) || self.denied.contains(parent_dt) {
+                return Err(err(403, "PermissionError", format!("Insufficient Permission for {doctype}")));
             }
             for parent in self.docs.get(parent_dt).into_iter().flatten() {
                 for child in parent[table.as_str()].as_array().into_iter().flatten() {
@@ -164,23 +136,13 @@ impl Store {
                     child["parentfield"] = Value::String(table.clone());
                     child["docstatus"] = parent["docstatus"].clone();
                     let others = vec![(parent_dt.clone(), Some(parent.clone()))];
-                    rows.push(Row {
-                        main_doctype: doctype,
-                        main: child,
-                        others,
-                    });
+                    rows.push(Row { main_doctype: doctype, main: child, others });
                 }
             }
         } else {
-            let referenced = args
-                .filters
-                .iter()
-                .chain(&args.or_filters)
-                .filter_map(|f| f.doctype.clone());
-            let referenced =
-                referenced.chain(args.columns.iter().filter_map(|c| c.doctype.clone()));
-            let referenced =
-                referenced.chain(args.order_by.iter().filter_map(|(c, _)| c.doctype.clone()));
+            let referenced = args.filters.iter().chain(&args.or_filters).filter_map(|f| f.doctype.clone());
+            let referenced = referenced.chain(args.columns.iter().filter_map(|c| c.doctype.clone()));
+            let referenced = referenced.chain(args.order_by.iter().filter_map(|(c, _)| c.doctype.clone()));
             let mut joined: Vec<(String, String)> = Vec::new();
             for dt in referenced.filter(|d| d != doctype) {
                 match self.children.get(&dt) {
@@ -190,26 +152,19 @@ impl Store {
                         }
                     }
                     _ => {
-                        return Err(bad(format!(
-                            "Table `tab{dt}` is not a child table of {doctype}"
-                        )));
+                        return Err(bad(format!("Table `tab{dt}` is not a child table of {doctype}")));
                     }
                 }
             }
             for doc in self.docs.get(doctype).into_iter().flatten() {
                 let mut combos: Vec<Vec<(String, Option<Value>)>> = vec![Vec::new()];
                 for (dt, table) in &joined {
-                    let own: Vec<_> = args
-                        .filters
-                        .iter()
-                        .filter(|f| f.doctype.as_deref() == Some(dt))
-                        .collect();
+                    let own: Vec<_> = args.filters.iter().filter(|f| f.doctype.as_deref() == Some(dt)).collect();
                     let mut hits: Vec<Option<Value>> = Vec::new();
                     for child in doc[table.as_str()].as_array().into_iter().flatten() {
                         let mut ok = true;
                         for f in &own {
-                            ok &= eval::matches(&child[f.field.as_str()], &f.op, &f.value)
-                                .map_err(bad)?;
+                            ok &= eval::matches(&child[f.field.as_str()], &f.op, &f.value).map_err(bad)?;
                         }
                         if ok {
                             hits.push(Some(child.clone()));
@@ -220,18 +175,11 @@ impl Store {
                     }
                     combos = combos
                         .into_iter()
-                        .flat_map(|c| {
-                            hits.iter()
-                                .map(move |h| [c.clone(), vec![(dt.clone(), h.clone())]].concat())
-                        })
+                        .flat_map(|c| hits.iter().map(move |h| [c.clone(), vec![(dt.clone(), h.clone())]].concat()))
                         .collect();
                 }
                 for others in combos {
-                    rows.push(Row {
-                        main_doctype: doctype,
-                        main: doc.clone(),
-                        others,
-                    });
+                    rows.push(Row { main_doctype: doctype, main: doc.clone(), others });
                 }
             }
         }
@@ -242,8 +190,7 @@ impl Store {
                     .or_filters
                     .iter()
                     .try_fold(false, |acc, f| {
-                        eval::matches(&row.get(f.doctype.as_deref(), &f.field), &f.op, &f.value)
-                            .map(|m| acc || m)
+                        eval::matches(&row.get(f.doctype.as_deref(), &f.field), &f.op, &f.value).map(|m| acc || m)
                     })
                     .map_err(bad)?;
             if any_or && eval::row_matches(&row, &args.filters).map_err(bad)? {
@@ -252,10 +199,7 @@ impl Store {
         }
         eval::sort_rows(&mut kept, &args.order_by);
         let page = eval::paginate(kept, args.limit_start, args.limit_page_length);
-        Ok(page
-            .iter()
-            .map(|r| eval::project(r, &args.columns))
-            .collect())
+        Ok(page.iter().map(|r| eval::project(r, &args.columns)).collect())
     }
 }
 

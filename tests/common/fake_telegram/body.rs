@@ -41,9 +41,7 @@ pub fn parse_params(content_type: &str, body: &[u8]) -> Result<Map<String, Value
         };
     }
     if ct.starts_with("application/x-www-form-urlencoded") {
-        return Ok(url::form_urlencoded::parse(body)
-            .map(|(k, v)| (k.to_string(), coerce(&k, &v)))
-            .collect());
+        return Ok(url::form_urlencoded::parse(body).map(|(k, v)| (k.to_string(), coerce(&k, &v))).collect());
     }
     if ct.starts_with("multipart/form-data") {
         let boundary = content_type
@@ -55,19 +53,13 @@ pub fn parse_params(content_type: &str, body: &[u8]) -> Result<Map<String, Value
         return parse_multipart(body, &boundary);
     }
     let mut m = Map::new();
-    m.insert(
-        "__content_type".into(),
-        Value::String(content_type.to_string()),
-    );
+    m.insert("__content_type".into(), Value::String(content_type.to_string()));
     m.insert("__body_len".into(), Value::from(body.len()));
     Ok(m)
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|i| i + from)
+    hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|i| i + from)
 }
 
 /// Text parts become parameters; a file part becomes `{"file_name", "size"}`.
@@ -80,10 +72,9 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Result<Map<String, Value>, St
         if body.get(pos..pos + 2) == Some(b"--") {
             return Ok(resolve_attachments(out));
         }
-        let head_end =
-            find(body, b"\r\n\r\n", pos).ok_or("Bad Request: malformed multipart part")?;
-        let next = find(body, format!("\r\n{delim}").as_bytes(), head_end)
-            .ok_or("Bad Request: unterminated multipart")?;
+        let head_end = find(body, b"\r\n\r\n", pos).ok_or("Bad Request: malformed multipart part")?;
+        let next =
+            find(body, format!("\r\n{delim}").as_bytes(), head_end).ok_or("Bad Request: unterminated multipart")?;
         let head = String::from_utf8_lossy(&body[pos..head_end]).to_string();
         let content = &body[head_end + 4..next];
         let attr = |name: &str| {
@@ -107,12 +98,7 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Result<Map<String, Value>, St
 fn resolve_attachments(mut params: Map<String, Value>) -> Map<String, Value> {
     let refs: Vec<(String, String)> = params
         .iter()
-        .filter_map(|(k, v)| {
-            Some((
-                k.clone(),
-                v.as_str()?.strip_prefix("attach://")?.to_string(),
-            ))
-        })
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.strip_prefix("attach://")?.to_string())))
         .collect();
     for (key, part) in refs {
         if let Some(file) = params.remove(&part) {
@@ -151,11 +137,8 @@ pub fn html_visible_len(text: &str) -> Result<usize, String> {
         let rest = &text[i..];
         let Some(c) = rest.chars().next() else { break };
         if c == '<' {
-            let end = rest.find('>').ok_or_else(|| {
-                bad(format!(
-                    "Can't find end of the tag starting at byte offset {i}"
-                ))
-            })?;
+            let end =
+                rest.find('>').ok_or_else(|| bad(format!("Can't find end of the tag starting at byte offset {i}")))?;
             let tag = &rest[1..end];
             if let Some(name) = tag.strip_prefix('/') {
                 let name = name.trim().to_ascii_lowercase();
@@ -169,31 +152,21 @@ pub fn html_visible_len(text: &str) -> Result<usize, String> {
                     None => return Err(bad(format!("Unexpected end tag at byte offset {i}"))),
                 }
             } else {
-                let name: String = tag
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != '/')
-                    .collect();
+                let name: String = tag.chars().take_while(|c| !c.is_whitespace() && *c != '/').collect();
                 let name = name.to_ascii_lowercase();
                 if !TAGS.contains(&name.as_str()) {
-                    return Err(bad(format!(
-                        "Unsupported start tag \"{name}\" at byte offset {i}"
-                    )));
+                    return Err(bad(format!("Unsupported start tag \"{name}\" at byte offset {i}")));
                 }
                 stack.push(name);
             }
             i += end + 1;
         } else if c == '&' {
-            let word: String = rest[1..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '#')
-                .collect();
+            let word: String = rest[1..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '#').collect();
             let named = ["lt", "gt", "amp", "quot"].contains(&word.as_str());
             let numeric = word.starts_with('#') && word.len() > 1;
             if !word.is_empty() && rest[1 + word.len()..].starts_with(';') {
                 if !named && !numeric {
-                    return Err(bad(format!(
-                        "Unsupported HTML entity \"&{word};\" at byte offset {i}"
-                    )));
+                    return Err(bad(format!("Unsupported HTML entity \"&{word};\" at byte offset {i}")));
                 }
                 i += word.len() + 2;
             } else {
@@ -206,9 +179,7 @@ pub fn html_visible_len(text: &str) -> Result<usize, String> {
         }
     }
     match stack.pop() {
-        Some(open) => Err(bad(format!(
-            "Can't find end tag corresponding to start tag \"{open}\""
-        ))),
+        Some(open) => Err(bad(format!("Can't find end tag corresponding to start tag \"{open}\""))),
         None => Ok(visible),
     }
 }
@@ -226,9 +197,7 @@ pub fn check_text(params: &Map<String, Value>) -> Result<String, String> {
     let len = match params.get("parse_mode").and_then(Value::as_str) {
         None | Some("") => text.chars().count(),
         Some(m) if m.eq_ignore_ascii_case("html") => html_visible_len(&text)?,
-        Some(m) if m.eq_ignore_ascii_case("markdownv2") || m.eq_ignore_ascii_case("markdown") => {
-            text.chars().count()
-        }
+        Some(m) if m.eq_ignore_ascii_case("markdownv2") || m.eq_ignore_ascii_case("markdown") => text.chars().count(),
         Some(m) => return Err(format!("Bad Request: unsupported parse_mode \"{m}\"")),
     };
     if len == 0 {
@@ -252,21 +221,10 @@ pub fn check_markup(params: &Map<String, Value>) -> Result<Option<Value>, String
         return Ok(None);
     };
     let Some(rows) = rows.as_array() else {
-        return Err(
-            "Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array"
-                .into(),
-        );
+        return Err("Bad Request: field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array".into());
     };
-    for button in rows
-        .iter()
-        .flat_map(|r| r.as_array().cloned().unwrap_or_default())
-    {
-        if button
-            .get("text")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .is_empty()
-        {
+    for button in rows.iter().flat_map(|r| r.as_array().cloned().unwrap_or_default()) {
+        if button.get("text").and_then(Value::as_str).unwrap_or_default().is_empty() {
             return Err("Bad Request: text buttons are unallowed in the inline keyboard".into());
         }
         if let Some(data) = button.get("callback_data") {
@@ -287,16 +245,11 @@ pub fn check_commands(params: &Map<String, Value>) -> Result<(), String> {
     for c in commands {
         let cmd = c.get("command").and_then(Value::as_str).unwrap_or_default();
         let ok = (1..=32).contains(&cmd.len())
-            && cmd
-                .chars()
-                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+            && cmd.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
         if !ok {
             return Err("Bad Request: BOT_COMMAND_INVALID".into());
         }
-        let desc = c
-            .get("description")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let desc = c.get("description").and_then(Value::as_str).unwrap_or_default();
         if !(1..=256).contains(&desc.chars().count()) {
             return Err("Bad Request: command description must be non-empty".into());
         }
@@ -306,30 +259,19 @@ pub fn check_commands(params: &Map<String, Value>) -> Result<(), String> {
 
 /// `setWebhook` URL, port and secret checks; an empty URL removes the webhook.
 pub fn check_webhook(params: &Map<String, Value>) -> Result<(), String> {
-    let url = params
-        .get("url")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let url = params.get("url").and_then(Value::as_str).unwrap_or_default();
     if !url.is_empty() {
-        let parsed =
-            url::Url::parse(url).map_err(|_| "Bad Request: bad webhook: Failed to parse URL")?;
+        let parsed = url::Url::parse(url).map_err(|_| "Bad Request: bad webhook: Failed to parse URL")?;
         if parsed.scheme() != "https" {
-            return Err(
-                "Bad Request: bad webhook: An HTTPS URL must be provided for webhook".into(),
-            );
+            return Err("Bad Request: bad webhook: An HTTPS URL must be provided for webhook".into());
         }
         if !matches!(parsed.port_or_known_default(), Some(443 | 80 | 88 | 8443)) {
-            return Err(
-                "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
-                    .into(),
-            );
+            return Err("Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443".into());
         }
     }
     if let Some(secret) = params.get("secret_token").and_then(Value::as_str) {
         let ok = (1..=256).contains(&secret.len())
-            && secret
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            && secret.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if !ok {
             return Err("Bad Request: secret token contains unallowed characters".into());
         }

@@ -6,17 +6,9 @@ use super::{CHAT_METHODS, State, TgError, TgFault, bot_user, chat, chat_of, tg_e
 use serde_json::{Map, Value, json};
 use std::collections::VecDeque;
 
-pub(super) fn answer(
-    st: &mut State,
-    method: &str,
-    p: &Map<String, Value>,
-) -> Result<Value, TgError> {
+pub(super) fn answer(st: &mut State, method: &str, p: &Map<String, Value>) -> Result<Value, TgError> {
     let bad = |d: String| tg_error(400, &d, None);
-    if let Some(fault) = st
-        .faults
-        .get_mut(&method.to_ascii_lowercase())
-        .and_then(VecDeque::pop_front)
-    {
+    if let Some(fault) = st.faults.get_mut(&method.to_ascii_lowercase()).and_then(VecDeque::pop_front) {
         return Err(match fault {
             TgFault::TooManyRequests { retry_after } => tg_error(
                 429,
@@ -37,21 +29,14 @@ pub(super) fn answer(
             }));
         };
         if st.blocked.contains(&chat_id) {
-            return Err(tg_error(
-                403,
-                "Forbidden: bot was blocked by the user",
-                None,
-            ));
+            return Err(tg_error(403, "Forbidden: bot was blocked by the user", None));
         }
     }
     let chat_id = chat_id.unwrap_or_default();
-    let message_id = p
-        .get("message_id")
-        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+    let message_id = p.get("message_id").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
     let now = chrono::Utc::now().timestamp();
     let message = |id: i64, extra: Value| {
-        let mut m =
-            json!({"message_id": id, "date": now, "chat": chat(chat_id), "from": bot_user()});
+        let mut m = json!({"message_id": id, "date": now, "chat": chat(chat_id), "from": bot_user()});
         if let (Value::Object(m), Value::Object(extra)) = (&mut m, extra) {
             m.extend(extra);
         }
@@ -73,10 +58,7 @@ pub(super) fn answer(
             let counter = st.next_message_id.entry(chat_id).or_insert(0);
             *counter += 1;
             let id = *counter;
-            st.messages.insert(
-                (chat_id, id),
-                (text.clone(), markup.clone().unwrap_or(Value::Null)),
-            );
+            st.messages.insert((chat_id, id), (text.clone(), markup.clone().unwrap_or(Value::Null)));
             let mut m = message(id, json!({"text": text}));
             if let Some(markup) = markup {
                 m["reply_markup"] = markup;
@@ -85,25 +67,20 @@ pub(super) fn answer(
         }
         "editMessageText" | "editMessageReplyMarkup" => {
             let Some(id) = message_id else {
-                return Err(bad(
-                    "Bad Request: message identifier is not specified".into()
-                ));
+                return Err(bad("Bad Request: message identifier is not specified".into()));
             };
             let markup = body::check_markup(p).map_err(bad)?;
             let old = st.messages.get(&(chat_id, id)).cloned();
             let text = if method == "editMessageText" {
                 body::check_text(p).map_err(bad)?
             } else {
-                old.as_ref()
-                    .map(|(t, _)| t.clone())
-                    .unwrap_or_else(|| "…".into())
+                old.as_ref().map(|(t, _)| t.clone()).unwrap_or_else(|| "…".into())
             };
             let new_markup = markup.clone().unwrap_or(Value::Null);
             if old.as_ref() == Some(&(text.clone(), new_markup.clone())) {
                 return Err(bad("Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message".into()));
             }
-            st.messages
-                .insert((chat_id, id), (text.clone(), new_markup));
+            st.messages.insert((chat_id, id), (text.clone(), new_markup));
             let mut m = message(id, json!({"text": text, "edit_date": now}));
             if let Some(markup) = markup {
                 m["reply_markup"] = markup;
@@ -114,15 +91,8 @@ pub(super) fn answer(
             let counter = st.next_message_id.entry(chat_id).or_insert(0);
             *counter += 1;
             let id = *counter;
-            let file_name = p
-                .get("document")
-                .and_then(|d| d.get("file_name"))
-                .and_then(Value::as_str);
-            let size = p
-                .get("document")
-                .and_then(|d| d.get("size"))
-                .cloned()
-                .unwrap_or(json!(0));
+            let file_name = p.get("document").and_then(|d| d.get("file_name")).and_then(Value::as_str);
+            let size = p.get("document").and_then(|d| d.get("size")).cloned().unwrap_or(json!(0));
             let document = json!({
                 "file_id": format!("BQACAgIAAxkBAAI{id}"),
                 "file_unique_id": format!("AgAD{id}"),
@@ -141,21 +111,14 @@ pub(super) fn answer(
             st.commands = p.get("commands").cloned().unwrap_or(json!([]));
             json!(true)
         }
-        "getMyCommands" => st
-            .commands
-            .as_array()
-            .map_or(json!([]), |c| Value::Array(c.clone())),
+        "getMyCommands" => st.commands.as_array().map_or(json!([]), |c| Value::Array(c.clone())),
         "deleteMyCommands" => {
             st.commands = json!([]);
             json!(true)
         }
         "answerCallbackQuery" => {
-            if p.get("callback_query_id")
-                .is_none_or(|v| v.as_str().is_some_and(str::is_empty))
-            {
-                return Err(bad(
-                    "Bad Request: parameter \"callback_query_id\" is required".into(),
-                ));
+            if p.get("callback_query_id").is_none_or(|v| v.as_str().is_some_and(str::is_empty)) {
+                return Err(bad("Bad Request: parameter \"callback_query_id\" is required".into()));
             }
             json!(true)
         }
@@ -165,10 +128,7 @@ pub(super) fn answer(
             st.webhook.clear();
             if !url.is_empty() {
                 st.webhook.insert("url".into(), json!(url));
-                st.webhook.insert(
-                    "max_connections".into(),
-                    p.get("max_connections").cloned().unwrap_or(json!(40)),
-                );
+                st.webhook.insert("max_connections".into(), p.get("max_connections").cloned().unwrap_or(json!(40)));
                 st.webhook.insert("ip_address".into(), json!("203.0.113.7"));
                 if let Some(allowed) = p.get("allowed_updates") {
                     st.webhook.insert("allowed_updates".into(), allowed.clone());
@@ -181,8 +141,7 @@ pub(super) fn answer(
             json!(true)
         }
         "getWebhookInfo" => {
-            let mut info =
-                json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0});
+            let mut info = json!({"url": "", "has_custom_certificate": false, "pending_update_count": 0});
             if let Value::Object(m) = &mut info {
                 m.extend(st.webhook.clone());
                 m.extend(st.webhook_extra.clone());

@@ -1,0 +1,270 @@
+//! The contract side of ERPNext: Sales Orders with their items and payment schedule, and the
+//! Payment Entries against them — read with explicit fields, in batches, page by page.
+//!
+//! Payments are found through `Payment Entry Reference` rows pointing at the Sales Order (a
+//! child-table join, so a Payment Entry appears once per matching reference: exactly one row
+//! per allocation), or, where configured, through a link field on Payment Entry.
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value};
+
+use super::{ErpClient, ErpError, ListQuery};
+use crate::config::SalesSchema;
+use crate::format::{date::parse_erp_date, money::Money};
+use crate::ledger::Instalment;
+
+/// Names per `in` filter: keeps the query string far below gunicorn's 4094-byte request line.
+const IN_BATCH: usize = 40;
+const PAGE: usize = 100;
+
+/// A contract as listed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContractRow {
+    pub name: String,
+    pub customer: String,
+    pub date: Option<NaiveDate>,
+    pub status: String,
+    pub currency: String,
+    pub total: Money,
+}
+
+/// A contract with its child tables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContractDoc {
+    pub row: ContractRow,
+    pub docstatus: i64,
+    pub markup: Money,
+    pub down_payment: Money,
+    pub items: Vec<ItemLine>,
+    pub schedule: Vec<Instalment>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemLine {
+    pub item_name: String,
+    pub qty: f64,
+    pub rate: Money,
+    pub amount: Money,
+    pub imei: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// One payment allocated to one contract.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaymentRow {
+    pub name: String,
+    pub contract: String,
+    pub date: Option<NaiveDate>,
+    pub mode: Option<String>,
+    pub amount: Money,
+    pub reference_no: Option<String>,
+}
+
+impl ErpClient {
+    fn sales(&self) -> &SalesSchema {
+        &self.schema().sales
+    }
+
+    fn contract_fields(&self) -> Vec<String> {
+        let s = self.sales();
+        let mut f = vec![
+            "name",
+            "customer",
+            "transaction_date",
+            "status",
+            "currency",
+            "docstatus",
+            "grand_total",
+            "rounded_total",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+        if !f.contains(&s.total_field) {
+            f.push(s.total_field.clone());
+        }
+        f
+    }
+
+    /// The customer's submitted contracts, newest first.
+    pub async fn contracts_of(&self, customer: &str) -> Result<Vec<ContractRow>, ErpError> {
+        let fields = self.contract_fields();
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let query = ListQuery::new(&self.sales().contract_doctype, &fields)
+            .filter("customer", "=", customer)
+            .filter("docstatus", "=", 1)
+            .order_by("transaction_date desc, name desc")
+            .page_length(PAGE);
+        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        Ok(rows.iter().map(|r| contract_row(self.sales(), r)).collect())
+    }
+
+    /// One contract with items and schedule; `None` when it does not exist.
+    pub async fn contract(&self, name: &str) -> Result<Option<ContractDoc>, ErpError> {
+        match self.get_doc::<Map<String, Value>>(&self.sales().contract_doctype, name).await {
+            Ok(doc) => Ok(Some(contract_doc(self.sales(), &doc))),
+            Err(ErpError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every submitted incoming payment allocated to these contracts, oldest first.
+    pub async fn payments_for(&self, contracts: &[String]) -> Result<Vec<PaymentRow>, ErpError> {
+        let mut all = Vec::new();
+        for batch in contracts.chunks(IN_BATCH) {
+            all.extend(self.payments_batch(batch).await?);
+        }
+        all.sort_by(|a, b| (a.date, &a.name).cmp(&(b.date, &b.name)));
+        Ok(all)
+    }
+
+    async fn payments_batch(&self, names: &[String]) -> Result<Vec<PaymentRow>, ErpError> {
+        let s = self.sales();
+        let names: Vec<Value> = names.iter().cloned().map(Value::from).collect();
+        let base = ["name", "posting_date", "mode_of_payment", "paid_amount", "reference_no"];
+        let query = match &s.payment_link_field {
+            Some(link) => {
+                let mut fields: Vec<&str> = base.to_vec();
+                fields.push(link);
+                ListQuery::new(&s.payment_doctype, &fields).filter(link, "in", names)
+            }
+            None => {
+                let child = &s.payment_reference_doctype;
+                let reference_name = format!("`tab{child}`.reference_name");
+                let allocated = format!("`tab{child}`.allocated_amount");
+                let mut fields: Vec<&str> = base.to_vec();
+                fields.extend([reference_name.as_str(), allocated.as_str()]);
+                let mut q = ListQuery::new(&s.payment_doctype, &fields);
+                q.filters.push(serde_json::json!([child, "reference_doctype", "=", s.contract_doctype]));
+                q.filters.push(serde_json::json!([child, "reference_name", "in", names]));
+                q
+            }
+        }
+        .filter("docstatus", "=", 1)
+        .filter("payment_type", "=", "Receive")
+        .order_by(&format!("`tab{}`.posting_date asc, `tab{}`.name asc", s.payment_doctype, s.payment_doctype))
+        .page_length(PAGE);
+        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        Ok(rows.iter().filter_map(|r| payment_row(s, r)).collect())
+    }
+
+    /// The schedule rows of several contracts at once (`Payment Schedule` listed directly).
+    pub async fn schedules_for(&self, contracts: &[String]) -> Result<Vec<(String, Instalment)>, ErpError> {
+        let s = self.sales();
+        let mut all = Vec::new();
+        for batch in contracts.chunks(IN_BATCH) {
+            let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
+            let mut query = ListQuery::new(&s.schedule_doctype, &["parent", "idx", "due_date", "payment_amount"])
+                .filter("parenttype", "=", s.contract_doctype.as_str())
+                .filter("parent", "in", names)
+                .order_by("due_date asc, idx asc")
+                .page_length(PAGE * 5);
+            query.parent = Some(s.contract_doctype.clone());
+            let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+            all.extend(rows.iter().filter_map(|r| Some((text(r, "parent")?, instalment(r)?))));
+        }
+        Ok(all)
+    }
+
+    /// The contract's PDF from a print format.
+    pub async fn contract_pdf(&self, name: &str) -> Result<Vec<u8>, ErpError> {
+        let s = self.sales();
+        let query = [
+            ("doctype", s.contract_doctype.clone()),
+            ("name", name.to_owned()),
+            ("format", s.print_format.clone()),
+            ("no_letterhead", "0".to_owned()),
+        ];
+        let body = self.method("frappe.utils.print_format.download_pdf", &query).await?;
+        if body.starts_with(b"%PDF") {
+            Ok(body)
+        } else {
+            Err(ErpError::Decode("the print format did not return a PDF".into()))
+        }
+    }
+}
+
+fn text(doc: &Map<String, Value>, field: &str) -> Option<String> {
+    match doc.get(field)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn money(doc: &Map<String, Value>, field: &str) -> Money {
+    doc.get(field).map(Money::from_json).unwrap_or_default()
+}
+
+fn date(doc: &Map<String, Value>, field: &str) -> Option<NaiveDate> {
+    doc.get(field).and_then(Value::as_str).and_then(parse_erp_date)
+}
+
+/// The contract total: the mark-up-inclusive field when the site has it, else the rounded
+/// total, else the grand total.
+fn contract_total(s: &SalesSchema, doc: &Map<String, Value>) -> Money {
+    [s.total_field.as_str(), "rounded_total", "grand_total"]
+        .into_iter()
+        .map(|f| money(doc, f))
+        .find(|m| m.is_positive())
+        .unwrap_or_default()
+}
+
+pub fn contract_row(s: &SalesSchema, doc: &Map<String, Value>) -> ContractRow {
+    ContractRow {
+        name: text(doc, "name").unwrap_or_default(),
+        customer: text(doc, "customer").unwrap_or_default(),
+        date: date(doc, "transaction_date"),
+        status: text(doc, "status").unwrap_or_default(),
+        currency: text(doc, "currency").unwrap_or_default(),
+        total: contract_total(s, doc),
+    }
+}
+
+pub fn contract_doc(s: &SalesSchema, doc: &Map<String, Value>) -> ContractDoc {
+    let rows = |field: &str| doc.get(field).and_then(Value::as_array).cloned().unwrap_or_default();
+    let items = rows("items")
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|i| ItemLine {
+            item_name: text(i, "item_name").or_else(|| text(i, "item_code")).unwrap_or_default(),
+            qty: i.get("qty").and_then(Value::as_f64).unwrap_or(1.0),
+            rate: money(i, "rate"),
+            amount: money(i, "amount"),
+            imei: text(i, &s.imei_field),
+            notes: text(i, &s.notes_field),
+        })
+        .collect();
+    let schedule = rows("payment_schedule").iter().filter_map(Value::as_object).filter_map(instalment).collect();
+    ContractDoc {
+        row: contract_row(s, doc),
+        docstatus: doc.get("docstatus").and_then(Value::as_i64).unwrap_or_default(),
+        markup: money(doc, &s.markup_field),
+        down_payment: money(doc, &s.down_payment_field),
+        items,
+        schedule,
+    }
+}
+
+fn instalment(row: &Map<String, Value>) -> Option<Instalment> {
+    Some(Instalment {
+        idx: row.get("idx").and_then(Value::as_u64).unwrap_or_default() as u32,
+        due_date: date(row, "due_date")?,
+        amount: money(row, "payment_amount"),
+    })
+}
+
+fn payment_row(s: &SalesSchema, row: &Map<String, Value>) -> Option<PaymentRow> {
+    let (contract, amount) = match &s.payment_link_field {
+        Some(link) => (text(row, link)?, money(row, "paid_amount")),
+        None => (text(row, "reference_name")?, money(row, "allocated_amount")),
+    };
+    Some(PaymentRow {
+        name: text(row, "name")?,
+        contract,
+        date: date(row, "posting_date"),
+        mode: text(row, "mode_of_payment"),
+        amount,
+        reference_no: text(row, "reference_no"),
+    })
+}

@@ -1,0 +1,81 @@
+//! Loading views from ERPNext: independent requests run concurrently, no document is
+//! fetched twice in one update, and every contract named by a button is checked to be the
+//! customer's own before anything of it is shown.
+
+use chrono::NaiveDate;
+
+use super::{Shown, model, render};
+use crate::conversation::View;
+use crate::erpnext::{ErpClient, ErpError, sales::ContractDoc};
+use crate::i18n::Lang;
+
+pub async fn load(
+    erp: &ErpClient,
+    customer: &str,
+    view: &View,
+    lang: Lang,
+    today: NaiveDate,
+) -> Result<Shown, ErpError> {
+    let screen = |screen, contracts| Ok(Shown::Screen { screen, contracts });
+    match view {
+        View::Summary | View::Upcoming => {
+            let accounts = accounts(erp, customer, today).await?;
+            let names = accounts.iter().map(|a| a.row.name.clone()).collect();
+            let s = if *view == View::Summary {
+                render::summary(lang, &accounts)
+            } else {
+                render::upcoming(lang, &accounts, today)
+            };
+            screen(s, Some(names))
+        }
+        View::Contracts { page } => {
+            let rows = erp.contracts_of(customer).await?;
+            // Closed contracts are listed only while they have a balance: only they need payments.
+            let closed: Vec<String> = rows.iter().filter(|r| r.status == "Closed").map(|r| r.name.clone()).collect();
+            let payments = if closed.is_empty() { Vec::new() } else { erp.payments_for(&closed).await? };
+            let accounts = model::accounts(rows, &payments, &[], today);
+            let names = accounts.iter().map(|a| a.row.name.clone()).collect();
+            screen(render::contract_list(lang, &accounts, *page), Some(names))
+        }
+        View::Contract(name) | View::Schedule(name) | View::Payments(name) => {
+            let one = [name.clone()];
+            let (doc, payments) = tokio::try_join!(erp.contract(name), erp.payments_for(&one))?;
+            let Some(doc) = owned(doc, customer) else { return Ok(Shown::NotOwned) };
+            let s = match view {
+                View::Contract(_) => render::contract_card(lang, &doc, &payments, today),
+                View::Schedule(_) => render::schedule(lang, &doc, &payments, today),
+                _ => render::contract_payments(lang, &doc, &payments),
+            };
+            screen(s, None)
+        }
+        View::History => {
+            let rows = erp.contracts_of(customer).await?;
+            let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+            let payments = if names.is_empty() { Vec::new() } else { erp.payments_for(&names).await? };
+            screen(render::history(lang, &rows, &payments), Some(names))
+        }
+        View::Pdf(name) => {
+            let Some(doc) = owned(erp.contract(name).await?, customer) else { return Ok(Shown::NotOwned) };
+            let bytes = erp.contract_pdf(name).await?;
+            let file_name = format!("{}.pdf", name.replace(['/', '\\', ' '], "-"));
+            Ok(Shown::Document { file_name, bytes, caption: render::pdf_caption(lang, &doc) })
+        }
+    }
+}
+
+/// All the customer's contracts with payments and schedules (3 requests, the last two
+/// concurrent).
+async fn accounts(erp: &ErpClient, customer: &str, today: NaiveDate) -> Result<Vec<model::Account>, ErpError> {
+    let rows = erp.contracts_of(customer).await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let (payments, schedules) = tokio::try_join!(erp.payments_for(&names), erp.schedules_for(&names))?;
+    Ok(model::accounts(rows, &payments, &schedules, today))
+}
+
+/// The contract when it is the customer's and submitted; a forged or stale button gets nothing.
+fn owned(doc: Option<ContractDoc>, customer: &str) -> Option<ContractDoc> {
+    doc.filter(|d| d.row.customer == customer && d.docstatus == 1)
+}

@@ -1,0 +1,41 @@
+//! What a linked customer can look at: contracts, schedule, payments, upcoming payments, the
+//! welcome summary and the contract PDF — loaded from ERPNext ([`load`]) and rendered as
+//! Telegram HTML ([`render`], pure and unit-tested).
+//!
+//! ERPNext cost per view (requests; those on one line run concurrently):
+//! - summary, upcoming: contracts list; then payments ‖ schedules = 3
+//! - contract list: contracts list (+ payments of `Closed` contracts, if any) = 1–2
+//! - contract card, schedule, payments of one contract: contract ‖ payments = 2
+//! - payment history: contracts list; then payments = 2 (+1 per 40 contracts, +1 per 100 payments)
+//! - PDF: contract; then the print format = 2
+
+pub mod load;
+pub mod model;
+pub mod render;
+
+use crate::conversation::Keyboard;
+
+/// A rendered view: message chunks (each within Telegram's limit) and the keyboard of the
+/// last one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Screen {
+    pub chunks: Vec<String>,
+    pub keyboard: Keyboard,
+}
+
+/// What loading a view produced.
+#[derive(Debug)]
+pub enum Shown {
+    Screen {
+        screen: Screen,
+        /// The customer's contract names, when the view listed them.
+        contracts: Option<Vec<String>>,
+    },
+    Document {
+        file_name: String,
+        bytes: Vec<u8>,
+        caption: String,
+    },
+    /// The contract is not this customer's (or not submitted): nothing is shown.
+    NotOwned,
+}
