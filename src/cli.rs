@@ -1,5 +1,7 @@
 //! Sub-commands of the binary. Parsed by hand: the surface is small and fixed.
 
+use crate::config::Purpose;
+
 pub const USAGE: &str = "\
 erpnext-bot — Telegram self-service bot for ERPNext instalment customers
 
@@ -7,26 +9,64 @@ USAGE:
     erpnext-bot [COMMAND]
 
 COMMANDS:
-    serve      Run the webhook server (default)
-    check      Check Redis, ERPNext (credentials, fields) and the Telegram token
-    help       Show this help
-    version    Show the version
+    serve                  Run the webhook server (default)
+    check                  Check Redis, ERPNext (credentials, fields) and the Telegram token
+    webhook set            Point Telegram at PUBLIC_URL/telegram/webhook (keeps pending updates)
+    webhook delete         Remove the Telegram webhook (keeps pending updates)
+    webhook info           Show Telegram's view of the webhook: URL, queue, last error
+    erp setup [--dry-run]  Create the Customer custom fields and the ERPNext Webhooks the bot
+                           needs, idempotently; --dry-run only says what it would change
+    help                   Show this help
+    version                Show the version
 
 Configuration comes from the environment (see .env.example) and an optional TOML file
 named by CONFIG_FILE.";
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
     Serve,
     Check,
+    /// `webhook set|delete|info`: the Telegram webhook registration.
+    Webhook(WebhookAction),
+    /// `erp setup`: custom fields and ERPNext Webhooks; `dry_run` writes nothing.
+    ErpSetup {
+        dry_run: bool,
+    },
     Help,
     Version,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WebhookAction {
+    Set,
+    Delete,
+    Info,
+}
+
+impl Command {
+    /// What the configuration is loaded for; `None` for commands that need none.
+    pub fn purpose(self) -> Option<Purpose> {
+        match self {
+            Command::Serve => Some(Purpose::Serve),
+            Command::Check | Command::Webhook(_) | Command::ErpSetup { .. } => Some(Purpose::Tooling),
+            Command::Help | Command::Version => None,
+        }
+    }
 }
 
 pub fn parse(args: &[String]) -> Result<Command, String> {
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] | ["serve"] => Ok(Command::Serve),
         ["check"] => Ok(Command::Check),
+        ["webhook", "set"] => Ok(Command::Webhook(WebhookAction::Set)),
+        ["webhook", "delete"] => Ok(Command::Webhook(WebhookAction::Delete)),
+        ["webhook", "info"] => Ok(Command::Webhook(WebhookAction::Info)),
+        ["webhook"] => Err("webhook needs an action: set, delete or info".into()),
+        ["webhook", other, ..] => Err(format!("unknown webhook action: {other} (expected set, delete or info)")),
+        ["erp", "setup"] => Ok(Command::ErpSetup { dry_run: false }),
+        ["erp", "setup", "--dry-run"] => Ok(Command::ErpSetup { dry_run: true }),
+        ["erp", "setup", rest @ ..] => Err(format!("unknown option for erp setup: {}", rest.join(" "))),
+        ["erp", ..] => Err("erp needs an action: setup".into()),
         ["help" | "-h" | "--help"] => Ok(Command::Help),
         ["version" | "-V" | "--version"] => Ok(Command::Version),
         other => Err(format!("unknown command: {}", other.join(" "))),
@@ -37,15 +77,56 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
 mod tests {
     use super::*;
 
-    fn args(s: &[&str]) -> Vec<String> {
-        s.iter().map(|a| (*a).to_owned()).collect()
+    fn parse_str(s: &str) -> Result<Command, String> {
+        let args: Vec<String> = s.split_whitespace().map(str::to_owned).collect();
+        parse(&args)
     }
 
     #[test]
     fn serve_is_the_default() {
-        assert_eq!(parse(&args(&[])), Ok(Command::Serve));
-        assert_eq!(parse(&args(&["serve"])), Ok(Command::Serve));
-        assert_eq!(parse(&args(&["check"])), Ok(Command::Check));
-        assert!(parse(&args(&["webhook", "sett"])).is_err());
+        assert_eq!(parse_str(""), Ok(Command::Serve));
+        assert_eq!(parse_str("serve"), Ok(Command::Serve));
+        assert_eq!(parse_str("check"), Ok(Command::Check));
+    }
+
+    #[test]
+    fn webhook_takes_exactly_one_known_action() {
+        assert_eq!(parse_str("webhook set"), Ok(Command::Webhook(WebhookAction::Set)));
+        assert_eq!(parse_str("webhook delete"), Ok(Command::Webhook(WebhookAction::Delete)));
+        assert_eq!(parse_str("webhook info"), Ok(Command::Webhook(WebhookAction::Info)));
+        for bad in ["webhook", "webhook sett", "webhook set now", "webhook --drop-pending-updates"] {
+            assert!(parse_str(bad).is_err(), "{bad}");
+        }
+        assert!(parse_str("webhook sett").is_err_and(|e| e.contains("set, delete or info")));
+    }
+
+    #[test]
+    fn erp_setup_knows_only_dry_run() {
+        assert_eq!(parse_str("erp setup"), Ok(Command::ErpSetup { dry_run: false }));
+        assert_eq!(parse_str("erp setup --dry-run"), Ok(Command::ErpSetup { dry_run: true }));
+        for bad in ["erp", "erp set-up", "erp setup --dryrun", "erp setup --dry-run --dry-run", "setup"] {
+            assert!(parse_str(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn help_and_version_have_their_usual_spellings() {
+        for help in ["help", "-h", "--help"] {
+            assert_eq!(parse_str(help), Ok(Command::Help));
+        }
+        for version in ["version", "-V", "--version"] {
+            assert_eq!(parse_str(version), Ok(Command::Version));
+        }
+        assert!(parse_str("frobnicate").is_err_and(|e| e == "unknown command: frobnicate"));
+        assert!(parse_str("check extra").is_err());
+    }
+
+    #[test]
+    fn only_serve_loads_the_serving_configuration() {
+        assert_eq!(Command::Serve.purpose(), Some(Purpose::Serve));
+        assert_eq!(Command::Check.purpose(), Some(Purpose::Tooling));
+        assert_eq!(Command::Webhook(WebhookAction::Set).purpose(), Some(Purpose::Tooling));
+        assert_eq!(Command::ErpSetup { dry_run: true }.purpose(), Some(Purpose::Tooling));
+        assert_eq!(Command::Help.purpose(), None);
     }
 }

@@ -56,6 +56,10 @@ pub const KEYS: &[&str] = &[
     "REMINDER_DAYS_BEFORE",
     "REMINDER_DAYS_AFTER",
     "TELEGRAM_SEND_RATE",
+    "TELEGRAM_MAX_CONNECTIONS",
+    "EVENT_WORKERS",
+    "EVENT_CLAIM_IDLE_SECS",
+    "EVENT_MAX_ATTEMPTS",
 ];
 
 /// The variable naming the optional TOML file; it is not itself read from the file.
@@ -86,6 +90,18 @@ pub struct Config {
     pub auth: AuthConfig,
     pub support_phone: Option<String>,
     pub reminders: ReminderConfig,
+    pub events: EventsConfig,
+}
+
+/// Delivery of ERPNext events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventsConfig {
+    /// Events delivered at once by this replica; 0 makes it accept events without delivering.
+    pub workers: usize,
+    /// An event taken by a replica that went silent this long is taken over by another.
+    pub claim_idle: Duration,
+    /// Attempts before an event is parked for an operator.
+    pub max_attempts: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -96,6 +112,8 @@ pub struct TelegramConfig {
     pub webhook_secret: Option<Secret>,
     /// Bulk messages per second across all replicas.
     pub send_rate: u32,
+    /// `max_connections` given to `setWebhook`.
+    pub max_connections: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -367,6 +385,7 @@ impl Validator {
         let api_url = self.url("TELEGRAM_API_URL", Some(api_url));
         let webhook_secret = self.webhook_secret(purpose);
         let send_rate = self.positive("TELEGRAM_SEND_RATE", 25u32, 1000);
+        let max_connections = self.positive("TELEGRAM_MAX_CONNECTIONS", 40u32, 100);
         let public_url = self.get("PUBLIC_URL").map(str::to_owned);
         let public_url = self.url("PUBLIC_URL", public_url);
 
@@ -398,9 +417,26 @@ impl Validator {
         };
         let support_phone = self.get("SUPPORT_PHONE").map(str::to_owned);
         let reminders = self.reminders();
+        let events = EventsConfig {
+            workers: {
+                let w = self.parsed("EVENT_WORKERS", 4usize, "a whole number");
+                if w > 64 {
+                    self.problem("EVENT_WORKERS", "must be between 0 and 64");
+                }
+                w
+            },
+            claim_idle: Duration::from_secs(self.positive("EVENT_CLAIM_IDLE_SECS", 60u64, 3600)),
+            max_attempts: self.positive("EVENT_MAX_ATTEMPTS", 5u32, 100),
+        };
 
         Some(Config {
-            telegram: TelegramConfig { token: Secret::new(token?), api_url: api_url?, webhook_secret, send_rate },
+            telegram: TelegramConfig {
+                token: Secret::new(token?),
+                api_url: api_url?,
+                webhook_secret,
+                send_rate,
+                max_connections,
+            },
             erp: erp?,
             redis,
             listen_addr,
@@ -409,6 +445,7 @@ impl Validator {
             auth,
             support_phone,
             reminders,
+            events,
         })
     }
 

@@ -1,10 +1,13 @@
-//! The `erpnext-bot` binary: parse the sub-command, load configuration, run.
+//! The `erpnext-bot` binary: parse the sub-command, load configuration, run it, report how it
+//! ended (0 fine, 1 a dependency failed, 2 usage or configuration).
 
 use std::process::ExitCode;
 
 use erpnext_bot::{
-    check, cli,
-    config::{Config, Purpose},
+    check,
+    cli::{self, Command},
+    config::Config,
+    setup::{self, Report},
     startup::{Application, shutdown_signal},
     telemetry,
 };
@@ -18,11 +21,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let purpose = match command {
-        cli::Command::Help => return print(cli::USAGE),
-        cli::Command::Version => return print(concat!("erpnext-bot ", env!("CARGO_PKG_VERSION"))),
-        cli::Command::Serve => Purpose::Serve,
-        cli::Command::Check => Purpose::Tooling,
+    let Some(purpose) = command.purpose() else {
+        let text =
+            if command == Command::Help { cli::USAGE } else { concat!("erpnext-bot ", env!("CARGO_PKG_VERSION")) };
+        println!("{text}");
+        return ExitCode::SUCCESS;
     };
     let config = match Config::load(purpose) {
         Ok(c) => c,
@@ -41,18 +44,19 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match command {
-            cli::Command::Check => run_check(&config).await,
-            _ => serve(&config).await,
+            Command::Check => run_check(&config).await,
+            Command::Webhook(action) => Ok(print(setup::telegram_webhook::run(&config, action).await)),
+            Command::ErpSetup { dry_run } => Ok(print(setup::erp::run(&config, dry_run).await)),
+            Command::Serve => serve(&config).await,
+            // Answered above, without configuration.
+            Command::Help | Command::Version => Ok(ExitCode::SUCCESS),
         }
     });
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "erpnext-bot stopped");
-            eprintln!("erpnext-bot: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    result.unwrap_or_else(|e| {
+        tracing::error!(error = format!("{e:#}"), "erpnext-bot stopped");
+        eprintln!("erpnext-bot: {e:#}");
+        ExitCode::FAILURE
+    })
 }
 
 async fn serve(config: &Config) -> anyhow::Result<ExitCode> {
@@ -70,7 +74,13 @@ async fn run_check(config: &Config) -> anyhow::Result<ExitCode> {
     Ok(if lines.iter().all(|l| l.ok) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn print(text: &str) -> ExitCode {
-    println!("{text}");
-    ExitCode::SUCCESS
+/// Lines to stdout, the failure (if any) to stderr.
+fn print(report: Report) -> ExitCode {
+    for line in &report.lines {
+        println!("{line}");
+    }
+    if let Some(e) = &report.error {
+        eprintln!("{e}");
+    }
+    ExitCode::from(report.exit_code())
 }

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::conversation::{Policy, runner::Runner};
 use crate::erpnext::ErpClient;
+use crate::events::{deliver::Deliverer, queue::Queue, worker::Worker};
 use crate::http::{self, AppState};
 use crate::store::Store;
 use crate::telegram::TelegramClient;
@@ -37,6 +38,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     clients: Clients,
+    worker: Worker,
 }
 
 impl Application {
@@ -55,11 +57,29 @@ impl Application {
             },
             timezone: config.reminders.timezone,
         };
-        let state = AppState { runner: Arc::new(runner), store: clients.store.clone(), telegram_secret: secret };
+        let queue = Queue::new(clients.store.clone());
+        let worker = Worker {
+            queue: queue.clone(),
+            deliverer: Deliverer {
+                erp: clients.erp.clone(),
+                telegram: clients.telegram.clone(),
+                store: clients.store.clone(),
+                timezone: config.reminders.timezone,
+            },
+            config: config.events.clone(),
+        };
+        let state = AppState {
+            runner: Arc::new(runner),
+            store: clients.store.clone(),
+            telegram_secret: secret,
+            erp_secrets: config.erp.webhook_secrets.clone().into(),
+            sales: Arc::new(config.erp.schema.sales.clone()),
+            queue,
+        };
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("binding LISTEN_ADDR {}", config.listen_addr))?;
-        Ok(Self { listener, router: http::router(state), clients })
+        Ok(Self { listener, router: http::router(state), clients, worker })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -70,7 +90,7 @@ impl Application {
         self.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
-    /// Serves until `shutdown` completes, then waits for in-flight requests to finish.
+    /// Serves until `shutdown` completes, then waits for in-flight requests and deliveries.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let telegram = self.clients.telegram.clone();
         tokio::spawn(async move {
@@ -79,12 +99,28 @@ impl Application {
                 Err(e) => tracing::warn!(error = %e, "could not register bot commands"),
             }
         });
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let signal = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stopped| *stopped).await;
+        };
+        let worker = tokio::spawn(self.worker.run(signal(stopped.clone())));
         if let Ok(addr) = self.listener.local_addr() {
             tracing::info!(%addr, "listening");
         }
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(signal(stopped)).await;
+        if tokio::time::timeout(WORKER_GRACE, worker).await.is_err() {
+            tracing::warn!("event deliveries still running at exit; they will be taken over");
+        }
+        served
     }
 }
+
+/// How long a stopping replica waits for event deliveries in flight.
+const WORKER_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Completes on SIGINT or SIGTERM.
 pub async fn shutdown_signal() {

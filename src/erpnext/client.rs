@@ -111,6 +111,14 @@ impl ErpClient {
         self.send(Method::PUT, &url, &[], Some(changes)).await.map(drop)
     }
 
+    /// `POST /api/resource/{doctype}`: inserts a document and returns it as stored. Never
+    /// retried (the stack retries idempotent methods only): a lost answer must not insert twice.
+    pub async fn post_doc(&self, doctype: &str, doc: &Value) -> Result<Value, ErpError> {
+        let url = self.resource_url(doctype, None);
+        let body = self.send(Method::POST, &url, &[], Some(doc)).await?;
+        decode_data(&body)
+    }
+
     /// Lists every row the query matches, page by page until a short page.
     pub async fn list<T: DeserializeOwned>(&self, query: &ListQuery) -> Result<Vec<T>, ErpError> {
         let url = self.resource_url(&query.doctype, None);

@@ -60,7 +60,54 @@ pub struct PaymentRow {
     pub reference_no: Option<String>,
 }
 
+/// A Payment Entry as the event worker reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PaymentDoc {
+    pub name: String,
+    pub docstatus: i64,
+    pub party_type: String,
+    pub party: String,
+    pub amount: Money,
+    pub date: Option<NaiveDate>,
+    pub mode: Option<String>,
+    /// Contracts the payment is allocated to, with the allocated amount.
+    pub contracts: Vec<(String, Money)>,
+}
+
 impl ErpClient {
+    /// One Payment Entry with its references; `None` when it does not exist.
+    pub async fn payment_entry(&self, name: &str) -> Result<Option<PaymentDoc>, ErpError> {
+        let s = self.sales();
+        let doc = match self.get_doc::<Map<String, Value>>(&s.payment_doctype, name).await {
+            Ok(doc) => doc,
+            Err(ErpError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let amount = money(&doc, "paid_amount");
+        let contracts = match &s.payment_link_field {
+            Some(link) => text(&doc, link).map(|c| vec![(c, amount)]).unwrap_or_default(),
+            None => doc
+                .get("references")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_object)
+                .filter(|r| text(r, "reference_doctype").as_deref() == Some(s.contract_doctype.as_str()))
+                .filter_map(|r| Some((text(r, "reference_name")?, money(r, "allocated_amount"))))
+                .collect(),
+        };
+        Ok(Some(PaymentDoc {
+            name: text(&doc, "name").unwrap_or_else(|| name.to_owned()),
+            docstatus: doc.get("docstatus").and_then(Value::as_i64).unwrap_or_default(),
+            party_type: text(&doc, "party_type").unwrap_or_default(),
+            party: text(&doc, "party").unwrap_or_default(),
+            amount,
+            date: date(&doc, "posting_date"),
+            mode: text(&doc, "mode_of_payment"),
+            contracts,
+        }))
+    }
+
     fn sales(&self) -> &SalesSchema {
         &self.schema().sales
     }

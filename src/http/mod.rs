@@ -4,6 +4,7 @@
 //! 401 for a bad secret, 2xx for what we will never act on (so the sender stops retrying),
 //! 5xx only for transient failures we want redelivered.
 
+pub mod events;
 pub mod health;
 pub mod webhook;
 
@@ -19,7 +20,9 @@ use tower_http::{
     trace::TraceLayer,
 };
 
+use crate::config::SalesSchema;
 use crate::conversation::runner::Runner;
+use crate::events::queue::Queue;
 use crate::secret::Secret;
 use crate::store::Store;
 
@@ -32,12 +35,17 @@ pub struct AppState {
     pub runner: Arc<Runner>,
     pub store: Store,
     pub telegram_secret: Secret,
+    /// Secrets accepted on ERPNext event signatures.
+    pub erp_secrets: Arc<[Secret]>,
+    pub sales: Arc<SalesSchema>,
+    pub queue: Queue,
 }
 
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/telegram/webhook", post(webhook::telegram))
+        .route("/erpnext/events", post(events::erpnext))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -2,6 +2,11 @@
 
 use super::{CommandText, Label, Msg, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
+use crate::format::{date, money, money::Money};
+
+fn cash(amount: Money, currency: &str) -> String {
+    esc(&money::format(amount, currency, super::Lang::En))
+}
 
 pub(super) const COMMANDS: &[CommandText] = &[
     CommandText { command: "start", description: "Start or show the welcome" },
@@ -152,6 +157,36 @@ pub(super) fn text(msg: &Msg) -> String {
         Msg::ContractUnavailable => "This contract is not available.".into(),
         Msg::PdfUnavailable => {
             "Sorry, the contract document cannot be produced right now. Please try again later.".into()
+        }
+        Msg::PaymentReceived(n) => {
+            let mut t = format!(
+                "✅ <b>Payment received</b>\nAmount: <b>{}</b>\nContract: {}\n",
+                cash(n.amount, &n.currency),
+                esc(&n.contract)
+            );
+            if let Some(d) = n.date {
+                t.push_str(&format!("Date: {}\n", date::format(d)));
+            }
+            t.push_str(&format!("Remaining balance: <b>{}</b>", cash(n.remaining, &n.currency)));
+            if let Some((d, m)) = n.next_due {
+                t.push_str(&format!("\nNext payment: {} — {}", date::format(d), cash(m, &n.currency)));
+            }
+            t.push_str("\n\nThank you!");
+            t
+        }
+        Msg::PaymentCancelled(n) => format!(
+            "⚠️ <b>Payment cancelled</b>\nA payment of {} on contract {} was cancelled by the shop.\nRemaining balance: <b>{}</b>",
+            cash(n.amount, &n.currency),
+            esc(&n.contract),
+            cash(n.remaining, &n.currency)
+        ),
+        Msg::NewContract(n) => {
+            let mut t =
+                format!("📄 <b>New contract</b> {}\nTotal: <b>{}</b>", esc(&n.contract), cash(n.total, &n.currency));
+            if let Some((d, m)) = n.first_due {
+                t.push_str(&format!("\nFirst payment: {} — {}", date::format(d), cash(m, &n.currency)));
+            }
+            t
         }
     }
 }

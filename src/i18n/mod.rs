@@ -7,7 +7,10 @@ mod en;
 mod ru;
 mod uz;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+use crate::format::money::Money;
 
 /// A language the bot speaks.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -124,6 +127,34 @@ pub enum Msg {
     ContractUnavailable,
     /// ERPNext could not render the contract PDF.
     PdfUnavailable,
+    /// F9: a payment was booked.
+    PaymentReceived(PaymentNotice),
+    /// F9: a booked payment was cancelled.
+    PaymentCancelled(PaymentNotice),
+    /// F9: a new contract was submitted.
+    NewContract(ContractNotice),
+}
+
+/// The figures of a payment notice, read from ERPNext at delivery time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentNotice {
+    pub amount: Money,
+    pub currency: String,
+    pub contract: String,
+    pub date: Option<NaiveDate>,
+    /// The contract's balance after the event.
+    pub remaining: Money,
+    /// The next instalment still owed: due date and amount.
+    pub next_due: Option<(NaiveDate, Money)>,
+}
+
+/// The figures of a new-contract notice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractNotice {
+    pub contract: String,
+    pub currency: String,
+    pub total: Money,
+    pub first_due: Option<(NaiveDate, Money)>,
 }
 
 /// Words the views compose into cards and tables; one set per language.

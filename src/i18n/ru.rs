@@ -2,6 +2,11 @@
 
 use super::{CommandText, Label, Msg, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
+use crate::format::{date, money, money::Money};
+
+fn cash(amount: Money, currency: &str) -> String {
+    esc(&money::format(amount, currency, super::Lang::Ru))
+}
 
 pub(super) const COMMANDS: &[CommandText] = &[
     CommandText { command: "start", description: "Начать или показать приветствие" },
@@ -157,5 +162,35 @@ pub(super) fn text(msg: &Msg) -> String {
         Msg::NothingDue => "✅ Просроченных платежей нет, и в ближайшие 30 дней платить ничего не нужно.".into(),
         Msg::ContractUnavailable => "Этот договор недоступен.".into(),
         Msg::PdfUnavailable => "К сожалению, сейчас не удаётся подготовить документ договора. Попробуйте позже.".into(),
+        Msg::PaymentReceived(n) => {
+            let mut t = format!(
+                "✅ <b>Платёж получен</b>\nСумма: <b>{}</b>\nДоговор: {}\n",
+                cash(n.amount, &n.currency),
+                esc(&n.contract)
+            );
+            if let Some(d) = n.date {
+                t.push_str(&format!("Дата: {}\n", date::format(d)));
+            }
+            t.push_str(&format!("Остаток по договору: <b>{}</b>", cash(n.remaining, &n.currency)));
+            if let Some((d, m)) = n.next_due {
+                t.push_str(&format!("\nСледующий платёж: {} — {}", date::format(d), cash(m, &n.currency)));
+            }
+            t.push_str("\n\nСпасибо!");
+            t
+        }
+        Msg::PaymentCancelled(n) => format!(
+            "⚠️ <b>Платёж отменён</b>\nПлатёж {} по договору {} был отменён магазином.\nОстаток по договору: <b>{}</b>",
+            cash(n.amount, &n.currency),
+            esc(&n.contract),
+            cash(n.remaining, &n.currency)
+        ),
+        Msg::NewContract(n) => {
+            let mut t =
+                format!("📄 <b>Новый договор</b> {}\nСумма: <b>{}</b>", esc(&n.contract), cash(n.total, &n.currency));
+            if let Some((d, m)) = n.first_due {
+                t.push_str(&format!("\nПервый платёж: {} — {}", date::format(d), cash(m, &n.currency)));
+            }
+            t
+        }
     }
 }

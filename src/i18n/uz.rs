@@ -2,6 +2,11 @@
 
 use super::{CommandText, Label, Msg, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
+use crate::format::{date, money, money::Money};
+
+fn cash(amount: Money, currency: &str) -> String {
+    esc(&money::format(amount, currency, super::Lang::Uz))
+}
 
 pub(super) const COMMANDS: &[CommandText] = &[
     CommandText { command: "start", description: "Boshlash yoki salomlashuv xabarini ko'rsatish" },
@@ -163,6 +168,36 @@ pub(super) fn text(msg: &Msg) -> String {
         Msg::ContractUnavailable => "Bu shartnoma mavjud emas.".into(),
         Msg::PdfUnavailable => {
             "Kechirasiz, hozir shartnoma hujjatini tayyorlab bo'lmadi. Keyinroq urinib ko'ring.".into()
+        }
+        Msg::PaymentReceived(n) => {
+            let mut t = format!(
+                "✅ <b>To'lov qabul qilindi</b>\nSumma: <b>{}</b>\nShartnoma: {}\n",
+                cash(n.amount, &n.currency),
+                esc(&n.contract)
+            );
+            if let Some(d) = n.date {
+                t.push_str(&format!("Sana: {}\n", date::format(d)));
+            }
+            t.push_str(&format!("Shartnoma bo'yicha qoldiq: <b>{}</b>", cash(n.remaining, &n.currency)));
+            if let Some((d, m)) = n.next_due {
+                t.push_str(&format!("\nKeyingi to'lov: {} — {}", date::format(d), cash(m, &n.currency)));
+            }
+            t.push_str("\n\nRahmat!");
+            t
+        }
+        Msg::PaymentCancelled(n) => format!(
+            "⚠️ <b>To'lov bekor qilindi</b>\n{} miqdoridagi to'lov ({} shartnomasi) do'kon tomonidan bekor qilindi.\nShartnoma bo'yicha qoldiq: <b>{}</b>",
+            cash(n.amount, &n.currency),
+            esc(&n.contract),
+            cash(n.remaining, &n.currency)
+        ),
+        Msg::NewContract(n) => {
+            let mut t =
+                format!("📄 <b>Yangi shartnoma</b> {}\nJami: <b>{}</b>", esc(&n.contract), cash(n.total, &n.currency));
+            if let Some((d, m)) = n.first_due {
+                t.push_str(&format!("\nBirinchi to'lov: {} — {}", date::format(d), cash(m, &n.currency)));
+            }
+            t
         }
     }
 }

@@ -33,4 +33,24 @@ impl Keys {
     pub fn unreachable(&self, chat_id: i64) -> String {
         format!("{}:unreachable:{chat_id}", self.prefix)
     }
+
+    /// The stream of accepted ERPNext events.
+    pub fn events(&self) -> String {
+        format!("{}:events", self.prefix)
+    }
+
+    /// Events given up on, for operators.
+    pub fn events_parked(&self) -> String {
+        format!("{}:events:parked", self.prefix)
+    }
+
+    /// An accepted event's identity (hashed), so a repeated delivery is accepted once.
+    pub fn event_seen(&self, hash: &str) -> String {
+        format!("{}:event:seen:{hash}", self.prefix)
+    }
+
+    /// The event's message went out.
+    pub fn event_sent(&self, hash: &str) -> String {
+        format!("{}:event:sent:{hash}", self.prefix)
+    }
 }

@@ -137,6 +137,19 @@ impl Store {
         .await
     }
 
+    /// The language stored for a chat, if any (for messages the user did not ask for).
+    pub async fn chat_lang(&self, chat_id: i64) -> Result<Option<crate::i18n::Lang>, StoreError> {
+        let key = self.keys.chat(chat_id);
+        let (lang,): (Option<String>,) = self
+            .run(|| {
+                let mut p = redis::pipe();
+                p.cmd("HGET").arg(&key).arg("lang");
+                p
+            })
+            .await?;
+        Ok(lang.as_deref().and_then(crate::i18n::Lang::from_code))
+    }
+
     pub async fn is_unreachable(&self, chat_id: i64) -> Result<bool, StoreError> {
         let key = self.keys.unreachable(chat_id);
         let (exists,): (bool,) = self

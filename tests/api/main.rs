@@ -7,10 +7,12 @@ mod common;
 mod helpers;
 
 mod account;
+mod events;
 mod fixtures;
 mod linking;
 mod operator;
 mod resilience;
 mod returning;
+mod setup;
 mod views;
 mod webhook;

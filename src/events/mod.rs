@@ -1,0 +1,17 @@
+//! ERPNext → customer events (PRODUCT.md F9): the signed intake (`POST /erpnext/events`, in
+//! [`crate::http`]), parsing ([`model`]), signatures ([`signature`]), the durable queue in a
+//! Redis stream ([`queue`]), the worker that delivers ([`worker`]) and what it says
+//! ([`deliver`]).
+//!
+//! An accepted event is in Redis before the 200 goes back; each replica's worker takes
+//! events through a consumer group, so an event goes to one replica; one that died holding
+//! events has them taken over after `EVENT_CLAIM_IDLE_SECS`. Frappe's repeated deliveries
+//! are recognised by (doctype, name, event) and accepted once.
+
+pub mod deliver;
+pub mod model;
+pub mod queue;
+pub mod signature;
+pub mod worker;
+
+pub use model::{ErpEvent, EventKind, Handled};
