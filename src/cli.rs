@@ -16,6 +16,10 @@ COMMANDS:
     webhook info           Show Telegram's view of the webhook: URL, queue, last error
     erp setup [--dry-run]  Create the Customer custom fields and the ERPNext Webhooks the bot
                            needs, idempotently; --dry-run only says what it would change
+    reminders preview [--date YYYY-MM-DD]
+                           What a reminder pass would send (sends and records nothing)
+    reminders run [--date YYYY-MM-DD]
+                           Run one reminder pass now, through the same ledger as the daily run
     help                   Show this help
     version                Show the version
 
@@ -31,6 +35,11 @@ pub enum Command {
     /// `erp setup`: custom fields and ERPNext Webhooks; `dry_run` writes nothing.
     ErpSetup {
         dry_run: bool,
+    },
+    /// `reminders preview|run [--date D]`: `send` is false for preview.
+    Reminders {
+        send: bool,
+        date: Option<chrono::NaiveDate>,
     },
     Help,
     Version,
@@ -48,7 +57,9 @@ impl Command {
     pub fn purpose(self) -> Option<Purpose> {
         match self {
             Command::Serve => Some(Purpose::Serve),
-            Command::Check | Command::Webhook(_) | Command::ErpSetup { .. } => Some(Purpose::Tooling),
+            Command::Check | Command::Webhook(_) | Command::ErpSetup { .. } | Command::Reminders { .. } => {
+                Some(Purpose::Tooling)
+            }
             Command::Help | Command::Version => None,
         }
     }
@@ -67,6 +78,23 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
         ["erp", "setup", "--dry-run"] => Ok(Command::ErpSetup { dry_run: true }),
         ["erp", "setup", rest @ ..] => Err(format!("unknown option for erp setup: {}", rest.join(" "))),
         ["erp", ..] => Err("erp needs an action: setup".into()),
+        ["reminders", action, rest @ ..] => {
+            let send = match *action {
+                "preview" => false,
+                "run" => true,
+                other => return Err(format!("unknown reminders action: {other} (expected preview or run)")),
+            };
+            let date = match rest {
+                [] => None,
+                ["--date", d] => Some(
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .map_err(|_| format!("--date {d}: expected YYYY-MM-DD"))?,
+                ),
+                other => return Err(format!("unknown option for reminders: {}", other.join(" "))),
+            };
+            Ok(Command::Reminders { send, date })
+        }
+        ["reminders"] => Err("reminders needs an action: preview or run".into()),
         ["help" | "-h" | "--help"] => Ok(Command::Help),
         ["version" | "-V" | "--version"] => Ok(Command::Version),
         other => Err(format!("unknown command: {}", other.join(" "))),
@@ -105,6 +133,16 @@ mod tests {
         assert_eq!(parse_str("erp setup"), Ok(Command::ErpSetup { dry_run: false }));
         assert_eq!(parse_str("erp setup --dry-run"), Ok(Command::ErpSetup { dry_run: true }));
         for bad in ["erp", "erp set-up", "erp setup --dryrun", "erp setup --dry-run --dry-run", "setup"] {
+            assert!(parse_str(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reminders_preview_and_run_take_an_optional_date() {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 12, 1);
+        assert_eq!(parse_str("reminders preview"), Ok(Command::Reminders { send: false, date: None }));
+        assert_eq!(parse_str("reminders run --date 2026-12-01"), Ok(Command::Reminders { send: true, date }));
+        for bad in ["reminders", "reminders send", "reminders run --date 01.12.2026", "reminders run --date"] {
             assert!(parse_str(bad).is_err(), "{bad}");
         }
     }

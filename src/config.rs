@@ -51,6 +51,7 @@ pub const KEYS: &[&str] = &[
     "AUTH_MAX_ATTEMPTS",
     "AUTH_ATTEMPT_WINDOW_SECS",
     "SUPPORT_PHONE",
+    "REMINDERS_ENABLED",
     "REMINDER_TIME",
     "REMINDER_TIMEZONE",
     "REMINDER_DAYS_BEFORE",
@@ -176,6 +177,8 @@ pub struct AuthConfig {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReminderConfig {
+    /// Whether this replica runs the daily pass (`reminders run` works either way).
+    pub enabled: bool,
     pub time: NaiveTime,
     pub timezone: Tz,
     pub days_before: Vec<u32>,
@@ -549,6 +552,7 @@ impl Validator {
         let timezone =
             self.parsed("REMINDER_TIMEZONE", chrono_tz::Asia::Tashkent, "a time zone name such as Asia/Tashkent");
         ReminderConfig {
+            enabled: self.bool("REMINDERS_ENABLED", true),
             time,
             timezone,
             days_before: self.day_list("REMINDER_DAYS_BEFORE", &[5, 3, 1]),

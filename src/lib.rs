@@ -12,6 +12,7 @@ pub mod format;
 pub mod http;
 pub mod i18n;
 pub mod ledger;
+pub mod reminders;
 pub mod secret;
 pub mod setup;
 pub mod startup;

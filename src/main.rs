@@ -7,6 +7,7 @@ use erpnext_bot::{
     check,
     cli::{self, Command},
     config::Config,
+    reminders,
     setup::{self, Report},
     startup::{Application, shutdown_signal},
     telemetry,
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
             Command::Check => run_check(&config).await,
             Command::Webhook(action) => Ok(print(setup::telegram_webhook::run(&config, action).await)),
             Command::ErpSetup { dry_run } => Ok(print(setup::erp::run(&config, dry_run).await)),
+            Command::Reminders { send, date } => Ok(print(reminders::command::run(&config, send, date).await)),
             Command::Serve => serve(&config).await,
             // Answered above, without configuration.
             Command::Help | Command::Version => Ok(ExitCode::SUCCESS),

@@ -11,6 +11,7 @@ use crate::conversation::{Policy, runner::Runner};
 use crate::erpnext::ErpClient;
 use crate::events::{deliver::Deliverer, queue::Queue, worker::Worker};
 use crate::http::{self, AppState};
+use crate::reminders::scheduler::Scheduler;
 use crate::store::Store;
 use crate::telegram::TelegramClient;
 
@@ -39,6 +40,7 @@ pub struct Application {
     router: axum::Router,
     clients: Clients,
     worker: Worker,
+    scheduler: Scheduler,
 }
 
 impl Application {
@@ -79,7 +81,13 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("binding LISTEN_ADDR {}", config.listen_addr))?;
-        Ok(Self { listener, router: http::router(state), clients, worker })
+        let scheduler = Scheduler {
+            enabled: config.reminders.enabled,
+            deps: crate::reminders::command::deps(config, &clients),
+            time: config.reminders.time,
+            timezone: config.reminders.timezone,
+        };
+        Ok(Self { listener, router: http::router(state), clients, worker, scheduler })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -108,10 +116,12 @@ impl Application {
             let _ = rx.wait_for(|stopped| *stopped).await;
         };
         let worker = tokio::spawn(self.worker.run(signal(stopped.clone())));
+        let scheduler = tokio::spawn(self.scheduler.run(signal(stopped.clone())));
         if let Ok(addr) = self.listener.local_addr() {
             tracing::info!(%addr, "listening");
         }
         let served = axum::serve(self.listener, self.router).with_graceful_shutdown(signal(stopped)).await;
+        scheduler.abort();
         if tokio::time::timeout(WORKER_GRACE, worker).await.is_err() {
             tracing::warn!("event deliveries still running at exit; they will be taken over");
         }

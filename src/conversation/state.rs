@@ -13,12 +13,14 @@ pub struct Chat {
     pub lang: Lang,
     /// Unix times (seconds) of failed passport or phone attempts inside the current window.
     pub failures: Vec<i64>,
+    /// The customer switched reminders off (F8).
+    pub reminders_off: bool,
 }
 
 impl Chat {
     /// A chat we know nothing about yet.
     pub fn new(user_id: i64, lang: Lang) -> Self {
-        Self { user_id, state: State::New, lang, failures: Vec::new() }
+        Self { user_id, state: State::New, lang, failures: Vec::new(), reminders_off: false }
     }
 }
 

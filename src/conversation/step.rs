@@ -148,6 +148,11 @@ impl Machine<'_> {
             Input::Button(Label::MyContracts) => self.show(&session, View::Contracts { page: 0 }, false),
             Input::Button(Label::Upcoming) => self.show(&session, View::Upcoming, false),
             Input::Button(Label::PaymentHistory) => self.show(&session, View::History, false),
+            Input::Button(Label::Reminders) => {
+                self.chat.reminders_off = !self.chat.reminders_off;
+                let msg = if self.chat.reminders_off { Msg::RemindersOff } else { Msg::RemindersOn };
+                self.reply(msg, Keyboard::Menu);
+            }
             Input::Command(Command::Menu) => self.reply(Msg::Menu, Keyboard::Menu),
             Input::Command(Command::Logout) => self.ask_logout(session),
             _ => self.reply(Msg::NotUnderstood, Keyboard::Menu),

@@ -49,6 +49,28 @@ impl ErpClient {
         self.find_customer_by(&self.schema().telegram_field.clone(), &user_id.to_string()).await
     }
 
+    /// The Telegram chat of each of these customers that has one (bulk, for reminders).
+    pub async fn telegram_links(
+        &self,
+        customers: &[String],
+    ) -> Result<std::collections::HashMap<String, i64>, ErpError> {
+        let s = self.schema();
+        let mut links = std::collections::HashMap::new();
+        for batch in customers.chunks(500) {
+            let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
+            let query = ListQuery::new(&s.customer_doctype, &["name", s.telegram_field.as_str()])
+                .filter("name", "in", names)
+                .page_length(1000);
+            for row in self.list_post::<Map<String, Value>>(&query).await? {
+                let record = record_from(s, &row);
+                if let Some(chat) = record.telegram_id.and_then(|t| t.trim().parse::<i64>().ok()) {
+                    links.insert(record.name, chat);
+                }
+            }
+        }
+        Ok(links)
+    }
+
     /// Reads one customer afresh; `None` when it no longer exists.
     pub async fn customer(&self, name: &str) -> Result<Option<CustomerRecord>, ErpError> {
         match self.get_doc::<Map<String, Value>>(&self.schema().customer_doctype, name).await {

@@ -13,9 +13,30 @@ use crate::config::SalesSchema;
 use crate::format::{date::parse_erp_date, money::Money};
 use crate::ledger::Instalment;
 
-/// Names per `in` filter: keeps the query string far below gunicorn's 4094-byte request line.
+/// Names per `in` filter in a query string: far below gunicorn's 4094-byte request line.
 const IN_BATCH: usize = 40;
 const PAGE: usize = 100;
+/// Names per `in` filter and rows per page for bulk reads (reminders), sent as a JSON body.
+const BULK_BATCH: usize = 500;
+const BULK_PAGE: usize = 1000;
+
+/// How a list is read: a GET for a customer's handful of contracts, a POST with a JSON body
+/// for bulk reads whose `in` lists would not fit a URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fetch {
+    Get,
+    Bulk,
+}
+
+impl Fetch {
+    fn batch(self) -> usize {
+        if self == Fetch::Get { IN_BATCH } else { BULK_BATCH }
+    }
+
+    fn page(self) -> usize {
+        if self == Fetch::Get { PAGE } else { BULK_PAGE }
+    }
+}
 
 /// A contract as listed.
 #[derive(Clone, Debug, PartialEq)]
@@ -155,17 +176,28 @@ impl ErpClient {
         }
     }
 
+    async fn rows(&self, query: ListQuery, fetch: Fetch) -> Result<Vec<Map<String, Value>>, ErpError> {
+        match fetch {
+            Fetch::Get => self.list(&query).await,
+            Fetch::Bulk => self.list_post(&query).await,
+        }
+    }
+
     /// Every submitted incoming payment allocated to these contracts, oldest first.
     pub async fn payments_for(&self, contracts: &[String]) -> Result<Vec<PaymentRow>, ErpError> {
+        self.payments(contracts, Fetch::Get).await
+    }
+
+    pub async fn payments(&self, contracts: &[String], fetch: Fetch) -> Result<Vec<PaymentRow>, ErpError> {
         let mut all = Vec::new();
-        for batch in contracts.chunks(IN_BATCH) {
-            all.extend(self.payments_batch(batch).await?);
+        for batch in contracts.chunks(fetch.batch()) {
+            all.extend(self.payments_batch(batch, fetch).await?);
         }
         all.sort_by(|a, b| (a.date, &a.name).cmp(&(b.date, &b.name)));
         Ok(all)
     }
 
-    async fn payments_batch(&self, names: &[String]) -> Result<Vec<PaymentRow>, ErpError> {
+    async fn payments_batch(&self, names: &[String], fetch: Fetch) -> Result<Vec<PaymentRow>, ErpError> {
         let s = self.sales();
         let names: Vec<Value> = names.iter().cloned().map(Value::from).collect();
         let base = ["name", "posting_date", "mode_of_payment", "paid_amount", "reference_no"];
@@ -190,25 +222,64 @@ impl ErpClient {
         .filter("docstatus", "=", 1)
         .filter("payment_type", "=", "Receive")
         .order_by(&format!("`tab{}`.posting_date asc, `tab{}`.name asc", s.payment_doctype, s.payment_doctype))
-        .page_length(PAGE);
-        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        .page_length(fetch.page());
+        let rows = self.rows(query, fetch).await?;
         Ok(rows.iter().filter_map(|r| payment_row(s, r)).collect())
     }
 
     /// The schedule rows of several contracts at once (`Payment Schedule` listed directly).
     pub async fn schedules_for(&self, contracts: &[String]) -> Result<Vec<(String, Instalment)>, ErpError> {
-        let s = self.sales();
+        self.schedules(contracts, Fetch::Get).await
+    }
+
+    pub async fn schedules(&self, contracts: &[String], fetch: Fetch) -> Result<Vec<(String, Instalment)>, ErpError> {
         let mut all = Vec::new();
-        for batch in contracts.chunks(IN_BATCH) {
+        for batch in contracts.chunks(fetch.batch()) {
             let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
-            let mut query = ListQuery::new(&s.schedule_doctype, &["parent", "idx", "due_date", "payment_amount"])
-                .filter("parenttype", "=", s.contract_doctype.as_str())
-                .filter("parent", "in", names)
-                .order_by("due_date asc, idx asc")
-                .page_length(PAGE * 5);
-            query.parent = Some(s.contract_doctype.clone());
-            let rows: Vec<Map<String, Value>> = self.list(&query).await?;
-            all.extend(rows.iter().filter_map(|r| Some((text(r, "parent")?, instalment(r)?))));
+            let query = self.schedule_query().filter("parent", "in", names).page_length(fetch.page() * 5);
+            all.extend(
+                self.rows(query, fetch).await?.iter().filter_map(|r| Some((text(r, "parent")?, instalment(r)?))),
+            );
+        }
+        Ok(all)
+    }
+
+    /// Schedule rows of submitted contracts due on any of `dates`, in pages (reminders).
+    pub async fn instalments_due(&self, dates: &[NaiveDate]) -> Result<Vec<(String, Instalment)>, ErpError> {
+        let dates: Vec<Value> = dates.iter().map(|d| Value::from(d.format("%Y-%m-%d").to_string())).collect();
+        let query = self
+            .schedule_query()
+            .filter("due_date", "in", dates)
+            .filter("docstatus", "=", 1)
+            .order_by("parent asc, idx asc")
+            .page_length(BULK_PAGE);
+        let rows = self.list_post::<Map<String, Value>>(&query).await?;
+        Ok(rows.iter().filter_map(|r| Some((text(r, "parent")?, instalment(r)?))).collect())
+    }
+
+    fn schedule_query(&self) -> ListQuery {
+        let s = self.sales();
+        let mut query = ListQuery::new(&s.schedule_doctype, &["parent", "idx", "due_date", "payment_amount"])
+            .filter("parenttype", "=", s.contract_doctype.as_str())
+            .order_by("due_date asc, idx asc");
+        query.parent = Some(s.contract_doctype.clone());
+        query
+    }
+
+    /// Submitted contracts by name, in bulk.
+    pub async fn contracts_named(&self, names: &[String]) -> Result<Vec<ContractRow>, ErpError> {
+        let fields = self.contract_fields();
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let mut all = Vec::new();
+        for batch in names.chunks(BULK_BATCH) {
+            let batch: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
+            let query = ListQuery::new(&self.sales().contract_doctype, &fields)
+                .filter("name", "in", batch)
+                .filter("docstatus", "=", 1)
+                .page_length(BULK_PAGE);
+            all.extend(
+                self.list_post::<Map<String, Value>>(&query).await?.iter().map(|r| contract_row(self.sales(), r)),
+            );
         }
         Ok(all)
     }

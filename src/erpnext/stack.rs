@@ -62,9 +62,10 @@ pub enum Verdict {
     RetryAfter(Duration),
 }
 
-/// The one place that decides whether an attempt may be retried.
-pub fn is_retryable(method: &Method, result: &Result<Response, BoxError>) -> Verdict {
-    if !is_idempotent(method) {
+/// The one place that decides whether an attempt may be retried. `read` marks a POST that
+/// only reads (`frappe.client.get_list` with a JSON body).
+pub fn is_retryable(method: &Method, read: bool, result: &Result<Response, BoxError>) -> Verdict {
+    if !read && !is_idempotent(method) {
         return Verdict::Final;
     }
     match result {
@@ -79,6 +80,9 @@ pub fn is_retryable(method: &Method, result: &Result<Response, BoxError>) -> Ver
         Err(_) => Verdict::Final,
     }
 }
+
+/// The whitelisted method that reads with a POST body (long `in` filters do not fit a URL).
+pub const READ_METHOD_PATH: &str = "/api/method/frappe.client.get_list";
 
 fn is_idempotent(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS)
@@ -104,7 +108,8 @@ impl Policy<Request, Response, BoxError> for RetryPolicy {
         if self.retries_done >= self.settings.max_retries {
             return None;
         }
-        let wait = match is_retryable(req.method(), result) {
+        let read = req.url().path().ends_with(READ_METHOD_PATH);
+        let wait = match is_retryable(req.method(), read, result) {
             Verdict::Final => return None,
             Verdict::RetryAfterBackoff => self.backoff(),
             Verdict::RetryAfter(d) if d <= self.settings.max_retry_after => d,
@@ -150,16 +155,17 @@ mod tests {
             (Method::GET, 200, None, Final),
         ];
         for (method, status, retry_after, want) in cases {
-            assert_eq!(is_retryable(&method, &answer(status, retry_after)), want, "{method} {status}");
+            assert_eq!(is_retryable(&method, false, &answer(status, retry_after)), want, "{method} {status}");
         }
     }
 
     #[test]
     fn timeouts_are_retried_and_other_errors_are_not() {
         let elapsed: BoxError = Box::new(tower::timeout::error::Elapsed::new());
-        assert_eq!(is_retryable(&Method::GET, &Err(elapsed)), Verdict::RetryAfterBackoff);
+        assert_eq!(is_retryable(&Method::GET, false, &Err(elapsed)), Verdict::RetryAfterBackoff);
         let other: BoxError = "boom".into();
-        assert_eq!(is_retryable(&Method::GET, &Err(other)), Verdict::Final);
+        assert_eq!(is_retryable(&Method::GET, false, &Err(other)), Verdict::Final);
+        assert_eq!(is_retryable(&Method::POST, true, &answer(503, None)), Verdict::RetryAfterBackoff);
     }
 
     #[test]

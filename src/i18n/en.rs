@@ -3,6 +3,7 @@
 use super::{CommandText, Label, Msg, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
 use crate::format::{date, money, money::Money};
+use crate::reminders::Kind;
 
 fn cash(amount: Money, currency: &str) -> String {
     esc(&money::format(amount, currency, super::Lang::En))
@@ -52,6 +53,7 @@ pub(super) const WORDS: Words = Words {
 
 pub(super) fn label(label: Label) -> &'static str {
     match label {
+        Label::Reminders => "🔔 Reminders",
         Label::MyContracts => "📄 My contracts",
         Label::Upcoming => "📅 Upcoming payments",
         Label::PaymentHistory => "💳 Payment history",
@@ -188,5 +190,20 @@ pub(super) fn text(msg: &Msg) -> String {
             }
             t
         }
+        Msg::Reminder(n) => {
+            let when = match n.kind {
+                Kind::Before(d) => format!("Due in {d} days"),
+                Kind::DueToday => "Due today".to_owned(),
+                Kind::Overdue(d) => format!("Overdue by {d} days"),
+            };
+            let mut t = format!("⏰ <b>Payment reminder</b>\nContract: {}\n{when}:\n", esc(&n.contract));
+            for (due, owed) in &n.lines {
+                t.push_str(&format!("• {} — <b>{}</b>\n", date::format(*due), cash(*owed, &n.currency)));
+            }
+            t.push_str("\nPlease pay on time. If you have already paid, thank you — ignore this message.");
+            t
+        }
+        Msg::RemindersOn => "🔔 Reminders are on: we will remind you before due dates.".into(),
+        Msg::RemindersOff => "🔕 Reminders are off. You can switch them on again in the menu.".into(),
     }
 }

@@ -133,6 +133,22 @@ pub enum Msg {
     PaymentCancelled(PaymentNotice),
     /// F9: a new contract was submitted.
     NewContract(ContractNotice),
+    /// F8: instalments of one contract due soon, today, or overdue.
+    Reminder(ReminderNotice),
+    /// Reminders switched on.
+    RemindersOn,
+    /// Reminders switched off.
+    RemindersOff,
+}
+
+/// A reminder: one contract, one kind, the instalments still owed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReminderNotice {
+    pub kind: crate::reminders::Kind,
+    pub contract: String,
+    pub currency: String,
+    /// (due date, amount still owed).
+    pub lines: Vec<(NaiveDate, Money)>,
 }
 
 /// The figures of a payment notice, read from ERPNext at delivery time.
@@ -197,6 +213,8 @@ pub struct Words {
 /// [`label_for_text`], in any language, so routing never depends on the current language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Label {
+    /// Switches reminders on or off.
+    Reminders,
     MyContracts,
     Upcoming,
     PaymentHistory,
@@ -217,7 +235,8 @@ pub enum Label {
 }
 
 /// The reply-keyboard buttons that are routed back from their text.
-pub const REPLY_LABELS: [Label; 8] = [
+pub const REPLY_LABELS: [Label; 9] = [
+    Label::Reminders,
     Label::MyContracts,
     Label::Upcoming,
     Label::PaymentHistory,

@@ -3,6 +3,7 @@
 use super::{CommandText, Label, Msg, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
 use crate::format::{date, money, money::Money};
+use crate::reminders::Kind;
 
 fn cash(amount: Money, currency: &str) -> String {
     esc(&money::format(amount, currency, super::Lang::Ru))
@@ -52,6 +53,7 @@ pub(super) const WORDS: Words = Words {
 
 pub(super) fn label(label: Label) -> &'static str {
     match label {
+        Label::Reminders => "🔔 Напоминания",
         Label::MyContracts => "📄 Мои договоры",
         Label::Upcoming => "📅 Ближайшие платежи",
         Label::PaymentHistory => "💳 История платежей",
@@ -192,5 +194,20 @@ pub(super) fn text(msg: &Msg) -> String {
             }
             t
         }
+        Msg::Reminder(n) => {
+            let when = match n.kind {
+                Kind::Before(d) => format!("Срок через {d} дн."),
+                Kind::DueToday => "Срок оплаты сегодня".to_owned(),
+                Kind::Overdue(d) => format!("Просрочено на {d} дн."),
+            };
+            let mut t = format!("⏰ <b>Напоминание о платеже</b>\nДоговор: {}\n{when}:\n", esc(&n.contract));
+            for (due, owed) in &n.lines {
+                t.push_str(&format!("• {} — <b>{}</b>\n", date::format(*due), cash(*owed, &n.currency)));
+            }
+            t.push_str("\nПожалуйста, оплатите вовремя. Если вы уже оплатили — спасибо, не обращайте внимания на это сообщение.");
+            t
+        }
+        Msg::RemindersOn => "🔔 Напоминания включены: мы напомним о платеже заранее.".into(),
+        Msg::RemindersOff => "🔕 Напоминания выключены. Включить их снова можно в меню.".into(),
     }
 }

@@ -3,6 +3,7 @@
 use super::{CommandText, Label, Msg, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
 use crate::format::{date, money, money::Money};
+use crate::reminders::Kind;
 
 fn cash(amount: Money, currency: &str) -> String {
     esc(&money::format(amount, currency, super::Lang::Uz))
@@ -52,6 +53,7 @@ pub(super) const WORDS: Words = Words {
 
 pub(super) fn label(label: Label) -> &'static str {
     match label {
+        Label::Reminders => "🔔 Eslatmalar",
         Label::MyContracts => "📄 Shartnomalarim",
         Label::Upcoming => "📅 Yaqin to'lovlar",
         Label::PaymentHistory => "💳 To'lovlar tarixi",
@@ -199,5 +201,22 @@ pub(super) fn text(msg: &Msg) -> String {
             }
             t
         }
+        Msg::Reminder(n) => {
+            let when = match n.kind {
+                Kind::Before(d) => format!("Muddatiga {d} kun qoldi"),
+                Kind::DueToday => "To'lov muddati bugun".to_owned(),
+                Kind::Overdue(d) => format!("Muddati {d} kun o'tgan"),
+            };
+            let mut t = format!("⏰ <b>To'lov haqida eslatma</b>\nShartnoma: {}\n{when}:\n", esc(&n.contract));
+            for (due, owed) in &n.lines {
+                t.push_str(&format!("• {} — <b>{}</b>\n", date::format(*due), cash(*owed, &n.currency)));
+            }
+            t.push_str(
+                "\nIltimos, o'z vaqtida to'lang. Agar to'lagan bo'lsangiz — rahmat, bu xabarga e'tibor bermang.",
+            );
+            t
+        }
+        Msg::RemindersOn => "🔔 Eslatmalar yoqildi: to'lov muddatidan oldin eslatamiz.".into(),
+        Msg::RemindersOff => "🔕 Eslatmalar o'chirildi. Ularni menyudan qayta yoqishingiz mumkin.".into(),
     }
 }

@@ -30,6 +30,7 @@ pub fn decode(user_id: i64, fields: &HashMap<String, String>, default_lang: Lang
     if fields.is_empty() {
         return Loaded { chat: Chat::new(user_id, default_lang), reset: false, fresh: true };
     }
+    let reminders_off = fields.get("reminders").is_some_and(|r| r == "off");
     let lang = fields.get("lang").and_then(|l| Lang::from_code(l)).unwrap_or(default_lang);
     let failures: Option<Vec<i64>> = fields.get("failures").map_or(Some(Vec::new()), |f| serde_json::from_str(f).ok());
     let state: Option<State> = match fields.get("v").map(String::as_str) {
@@ -38,10 +39,10 @@ pub fn decode(user_id: i64, fields: &HashMap<String, String>, default_lang: Lang
     };
     match (state, failures) {
         (Some(state), Some(failures)) => {
-            Loaded { chat: Chat { user_id, state, lang, failures }, reset: false, fresh: false }
+            Loaded { chat: Chat { user_id, state, lang, failures, reminders_off }, reset: false, fresh: false }
         }
         (_, failures) => Loaded {
-            chat: Chat { user_id, state: State::New, lang, failures: failures.unwrap_or_default() },
+            chat: Chat { user_id, state: State::New, lang, failures: failures.unwrap_or_default(), reminders_off },
             reset: true,
             fresh: false,
         },
@@ -55,6 +56,7 @@ pub fn encode(chat: &Chat) -> Vec<(&'static str, String)> {
         ("state", serde_json::to_string(&chat.state).unwrap_or_else(|_| "{\"kind\":\"new\"}".into())),
         ("lang", chat.lang.code().to_owned()),
         ("failures", serde_json::to_string(&chat.failures).unwrap_or_else(|_| "[]".into())),
+        ("reminders", if chat.reminders_off { "off" } else { "on" }.to_owned()),
     ]
 }
 
@@ -125,6 +127,7 @@ mod tests {
             }),
             lang: Lang::Ru,
             failures: vec![1, 2],
+            reminders_off: true,
         };
         let fields: HashMap<String, String> = encode(&chat).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let loaded = decode(7, &fields, Lang::En);
@@ -161,6 +164,7 @@ mod tests {
             state: State::AwaitingContact { customer: "CUST-1".into() },
             lang: Lang::Uz,
             failures: vec![],
+            reminders_off: false,
         };
         let dump = format!("{:?}", encode(&chat));
         assert!(!dump.contains("AB1234567") && !dump.contains("998"));

@@ -53,4 +53,14 @@ impl Keys {
     pub fn event_sent(&self, hash: &str) -> String {
         format!("{}:event:sent:{hash}", self.prefix)
     }
+
+    /// Reminder records of a day (`lease`, `sending`, `sent`, `done`).
+    pub fn reminders(&self, what: &str, date: &str) -> String {
+        format!("{}:reminders:{what}:{date}", self.prefix)
+    }
+
+    /// Send-rate counters and the 429 pause.
+    pub fn rate(&self, what: &str) -> String {
+        format!("{}:rate:{what}", self.prefix)
+    }
 }

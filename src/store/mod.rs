@@ -46,6 +46,27 @@ impl From<deadpool_redis::PoolError> for StoreError {
     }
 }
 
+/// What bulk sends need to know about a chat.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChatFlags {
+    pub lang: Option<crate::i18n::Lang>,
+    pub reminders_off: bool,
+    pub unreachable: bool,
+}
+
+/// Pairs of (HMGET lang reminders, EXISTS) replies.
+fn flags_from(flat: Vec<redis::Value>) -> Vec<(Option<String>, Option<String>, bool)> {
+    use redis::FromRedisValue;
+    flat.chunks(2)
+        .map(|pair| {
+            let (lang, reminders): (Option<String>, Option<String>) =
+                pair.first().and_then(|v| FromRedisValue::from_redis_value(v.clone()).ok()).unwrap_or((None, None));
+            let unreachable = pair.get(1).and_then(|v| bool::from_redis_value(v.clone()).ok()).unwrap_or(false);
+            (lang, reminders, unreachable)
+        })
+        .collect()
+}
+
 /// A handle on Redis; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -148,6 +169,35 @@ impl Store {
             })
             .await?;
         Ok(lang.as_deref().and_then(crate::i18n::Lang::from_code))
+    }
+
+    /// Language, reminder opt-out and reachability of many chats, in pipelined round trips.
+    pub async fn chat_flags(&self, chat_ids: &[i64]) -> Result<std::collections::HashMap<i64, ChatFlags>, StoreError> {
+        let mut out = std::collections::HashMap::new();
+        for batch in chat_ids.chunks(500) {
+            let keys: Vec<(String, String)> =
+                batch.iter().map(|id| (self.keys.chat(*id), self.keys.unreachable(*id))).collect();
+            let replies: Vec<(Option<String>, Option<String>, bool)> = self
+                .run(|| {
+                    let mut p = redis::pipe();
+                    for (chat, mark) in &keys {
+                        p.cmd("HMGET").arg(chat).arg("lang").arg("reminders");
+                        p.cmd("EXISTS").arg(mark);
+                    }
+                    p
+                })
+                .await
+                .map(|flat: Vec<redis::Value>| flags_from(flat))?;
+            for (id, (lang, reminders, unreachable)) in batch.iter().zip(replies) {
+                let flags = ChatFlags {
+                    lang: lang.as_deref().and_then(crate::i18n::Lang::from_code),
+                    reminders_off: reminders.as_deref() == Some("off"),
+                    unreachable,
+                };
+                out.insert(*id, flags);
+            }
+        }
+        Ok(out)
     }
 
     pub async fn is_unreachable(&self, chat_id: i64) -> Result<bool, StoreError> {

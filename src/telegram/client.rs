@@ -62,6 +62,11 @@ impl TelegramClient {
         .await
     }
 
+    /// Sends an HTML message once, without waiting out a 429: bulk senders pause globally.
+    pub async fn send_html_once(&self, chat_id: i64, text: &str) -> Result<(), SendError> {
+        self.bot.send_message(ChatId(chat_id), text).parse_mode(ParseMode::Html).await.map(drop).map_err(classify)
+    }
+
     /// Edits a message the bot sent (text and inline keyboard) in place.
     pub async fn edit_html(
         &self,

@@ -13,7 +13,8 @@ use crate::i18n::{self, Label, Lang};
 const MENU: &[&[Label]] = &[
     &[Label::MyContracts, Label::Upcoming],
     &[Label::PaymentHistory, Label::Profile],
-    &[Label::Language, Label::ContactUs],
+    &[Label::Reminders, Label::Language],
+    &[Label::ContactUs],
 ];
 
 pub fn markup(lang: Lang, keyboard: &Keyboard) -> Option<ReplyMarkup> {

@@ -11,6 +11,7 @@ mod events;
 mod fixtures;
 mod linking;
 mod operator;
+mod reminders;
 mod resilience;
 mod returning;
 mod setup;

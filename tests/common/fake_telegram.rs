@@ -55,6 +55,8 @@ pub struct Call {
     pub method: String,
     pub params: Value,
     pub ok: bool,
+    /// When the fake received it.
+    pub at: std::time::SystemTime,
 }
 
 #[derive(Debug, Clone)]
@@ -244,7 +246,12 @@ async fn handle(AxState(tg): AxState<FakeTelegram>, uri: Uri, headers: HeaderMap
         (Some(_), Err(desc)) => Err(tg_error(400, &desc, None)),
         (Some(m), Ok(_)) => methods::answer(&mut st, m, &params),
     };
-    st.calls.push(Call { method: name, params: Value::Object(params), ok: outcome.is_ok() });
+    st.calls.push(Call {
+        method: name,
+        params: Value::Object(params),
+        ok: outcome.is_ok(),
+        at: std::time::SystemTime::now(),
+    });
     match outcome {
         Ok(result) => axum::Json(json!({"ok": true, "result": result})).into_response(),
         Err(e) => reply(e),

@@ -34,7 +34,7 @@ fn session() -> Session {
 }
 
 fn chat(state: State) -> Chat {
-    Chat { user_id: USER, state, lang: Lang::En, failures: vec![] }
+    Chat { user_id: USER, state, lang: Lang::En, failures: vec![], reminders_off: false }
 }
 
 fn input(i: Input) -> Event {
@@ -676,4 +676,18 @@ fn a_restored_session_answers_the_button_that_prompted_it() {
     let (next, effects) = step(&policy(), chat(State::New), event, now());
     assert_eq!(next.state, State::Linked(record(Some("1001")).session()));
     assert_eq!(effects, vec![show(View::Upcoming, false)]);
+}
+
+#[test]
+fn reminders_are_switched_off_and_on_from_the_menu() {
+    let button = || input(Input::Button(Label::Reminders));
+    let (off, effects) = step(&policy(), chat(linked()), button(), now());
+    assert!(off.reminders_off);
+    assert_eq!(effects, vec![reply(Msg::RemindersOff, Keyboard::Menu)]);
+    let (on, effects) = step(&policy(), off, button(), now());
+    assert!(!on.reminders_off);
+    assert_eq!(effects, vec![reply(Msg::RemindersOn, Keyboard::Menu)]);
+    let (before_linking, effects) = step(&policy(), chat(State::AwaitingPassport), button(), now());
+    assert!(!before_linking.reminders_off);
+    assert_eq!(effects, vec![reply(Msg::AskPassport, Keyboard::Remove)]);
 }

@@ -1,0 +1,22 @@
+//! Reminders (PRODUCT.md F8): once a day, at `REMINDER_TIME` in `REMINDER_TIMEZONE`, every
+//! linked customer with an outstanding instalment due in `REMINDER_DAYS_BEFORE` days, due
+//! today, or overdue by `REMINDER_DAYS_AFTER` days (then weekly) hears about it once.
+//!
+//! - [`kinds`]: which dates are reminded of on a day, and as what (pure).
+//! - [`plan`]: the reminders of a day, read from ERPNext in pages and batches — the number
+//!   of requests grows with pages, not customers.
+//! - [`ledger`]: the day's lease (one replica runs a pass) and the record of what was sent.
+//! - [`limiter`]: the global send rate across replicas, one message per second per chat,
+//!   and the pause after a 429.
+//! - [`pass`]: one pass: plan, filter, send through the limiter, record.
+//! - [`scheduler`]: when passes run.
+
+pub mod command;
+pub mod kinds;
+pub mod ledger;
+pub mod limiter;
+pub mod pass;
+pub mod plan;
+pub mod scheduler;
+
+pub use kinds::{Kind, Offsets};
