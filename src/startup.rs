@@ -46,6 +46,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let secret = config.telegram.webhook_secret.clone().context("TELEGRAM_WEBHOOK_SECRET is required to serve")?;
+        crate::telemetry::metrics::install();
         let clients = Clients::new(config)?;
         let runner = Runner {
             erp: clients.erp.clone(),

@@ -238,6 +238,7 @@ impl Runner {
         if outbox.unreachable {
             return;
         }
+        count_login(msg);
         let text = i18n::render(lang, msg);
         let markup = keyboards::markup(lang, keyboard);
         if let Err(e) = self.telegram.send_html(outbox.chat_id, &text, markup).await {
@@ -272,6 +273,19 @@ impl Runner {
     pub async fn handle_membership(&self, chat_id: i64, reachable: bool) -> Result<(), StoreError> {
         if reachable { self.store.clear_unreachable(chat_id).await } else { self.store.mark_unreachable(chat_id).await }
     }
+}
+
+/// Linking outcomes, read off what the conversation says.
+fn count_login(msg: &Msg) {
+    let result = match msg {
+        Msg::Linked { .. } => "linked",
+        Msg::PassportNotFound => "passport_not_found",
+        Msg::PhoneMismatch { .. } | Msg::ContactNotOwn => "phone_rejected",
+        Msg::AlreadyLinked { .. } => "refused",
+        Msg::TooManyAttempts { .. } => "locked_out",
+        _ => return,
+    };
+    crate::telemetry::metrics::login(result);
 }
 
 fn lookup(result: Result<Option<CustomerRecord>, ErpError>, what: &str) -> Lookup {

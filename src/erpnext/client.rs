@@ -94,7 +94,15 @@ impl ErpClient {
             let bytes = response.bytes().await.map_err(|e| transport_error(e.into()))?;
             Ok::<_, ErpError>((status, bytes))
         };
-        let (status, bytes) = tokio::time::timeout(self.deadline, work).await.map_err(|_| ErpError::Timeout)??;
+        let started = std::time::Instant::now();
+        let answer = tokio::time::timeout(self.deadline, work).await.map_err(|_| ErpError::Timeout).and_then(|r| r);
+        let label = match &answer {
+            Ok((status, _)) => status.as_u16().to_string(),
+            Err(ErpError::Timeout) => "timeout".into(),
+            Err(_) => "unreachable".into(),
+        };
+        crate::telemetry::metrics::erpnext(metric_target(url), label, started.elapsed().as_secs_f64());
+        let (status, bytes) = answer?;
         if status.is_success() { Ok(bytes.to_vec()) } else { Err(ErpError::from_response(status, &bytes)) }
     }
 
@@ -184,6 +192,18 @@ impl ErpClient {
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| ErpError::Decode("no `message` in get_logged_user".into()))
+    }
+}
+
+/// The doctype (or `method:name`) a URL addresses: a bounded metric label, never a name.
+fn metric_target(url: &str) -> String {
+    let path = url.split_once("/api/").map(|(_, p)| p).unwrap_or_default();
+    let path = path.split('?').next().unwrap_or_default();
+    let decoded = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
+    match path.split_once('/') {
+        Some(("resource", rest)) => decoded(rest.split('/').next().unwrap_or_default()),
+        Some(("method", m)) => format!("method:{}", decoded(m)),
+        _ => "other".into(),
     }
 }
 

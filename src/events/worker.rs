@@ -9,9 +9,12 @@ use tracing::Instrument;
 use super::deliver::{Delivered, Deliverer, Failure};
 use super::queue::{Entry, Queue};
 use crate::config::EventsConfig;
+use crate::telemetry::metrics;
 
 const READ_BLOCK: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often the queue depth gauges are refreshed.
+const DEPTH_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Worker {
     pub queue: Queue,
@@ -35,6 +38,7 @@ impl Worker {
         let mut tasks = JoinSet::new();
         tokio::pin!(shutdown);
         let mut last_claim = tokio::time::Instant::now() - this.config.claim_idle;
+        let mut last_depth = tokio::time::Instant::now() - DEPTH_EVERY;
         loop {
             if let Err(e) = this.queue.ensure_group().await {
                 tracing::warn!(error = %e, "event queue unavailable; retrying");
@@ -72,6 +76,12 @@ impl Worker {
                 }
             }
             while tasks.try_join_next().is_some() {}
+            if last_depth.elapsed() >= DEPTH_EVERY {
+                last_depth = tokio::time::Instant::now();
+                if let Ok((pending, parked)) = this.queue.depth().await {
+                    metrics::event_depth(pending, parked);
+                }
+            }
         }
         tracing::info!(in_flight = tasks.len(), "event worker stopping; finishing deliveries");
         while tasks.join_next().await.is_some() {}
@@ -102,18 +112,22 @@ impl Worker {
             attempt += 1;
             match self.deliverer.deliver(&entry).await {
                 Ok(Delivered::Sent { chat_id }) => {
+                    metrics::event("delivered");
                     tracing::info!(chat.id = chat_id, attempt, "event delivered");
                     return self.finish(&entry, true).await;
                 }
                 Ok(Delivered::Dropped(reason)) => {
+                    metrics::event("dropped");
                     tracing::info!(reason, "event dropped");
                     return self.finish(&entry, false).await;
                 }
                 Ok(Delivered::Unreachable { chat_id }) => {
+                    metrics::event("unreachable");
                     tracing::info!(chat.id = chat_id, "customer blocked the bot; event not delivered");
                     return self.finish(&entry, false).await;
                 }
                 Err(e) if attempt >= self.config.max_attempts => {
+                    metrics::event("parked");
                     tracing::error!(error = %e, attempt, "event parked after repeated failures");
                     if let Err(e) = self.queue.park(&entry, &e.to_string()).await {
                         tracing::error!(error = %e, "could not park the event; it will be retried");
@@ -125,6 +139,7 @@ impl Worker {
                         Failure::RetryAfter(wait) => wait,
                         _ => backoff(attempt),
                     };
+                    metrics::event("retried");
                     tracing::warn!(error = %e, attempt, wait_ms = wait.as_millis() as u64, "event delivery failed; retrying");
                     tokio::time::sleep(wait).await;
                     if let Err(e) = self.queue.touch(&entry.id).await {

@@ -13,10 +13,12 @@ use tracing::Instrument;
 
 use super::AppState;
 use crate::events::{ErpEvent, queue::Accepted, signature};
+use crate::telemetry::metrics;
 
 pub async fn erpnext(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let sig = headers.get(signature::HEADER).map(|v| v.as_bytes());
     if !signature::verify(&body, sig, &state.erp_secrets) {
+        metrics::event("unauthorized");
         tracing::warn!(bytes = body.len(), "ERPNext event with a missing or wrong signature");
         return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
     }
@@ -38,10 +40,12 @@ async fn accept(state: AppState, event: ErpEvent) -> Response {
     };
     match state.queue.accept(&event, handled).await {
         Ok(Accepted::Queued) => {
+            metrics::event("accepted");
             tracing::info!(kind = handled.as_str(), "ERPNext event accepted");
             (StatusCode::OK, "accepted").into_response()
         }
         Ok(Accepted::Duplicate) => {
+            metrics::event("duplicate");
             tracing::info!(kind = handled.as_str(), "repeated ERPNext event; already accepted");
             (StatusCode::OK, "duplicate").into_response()
         }

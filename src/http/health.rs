@@ -19,3 +19,8 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
         }
     }
 }
+
+/// Prometheus text format.
+pub async fn metrics() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], crate::telemetry::metrics::render())
+}

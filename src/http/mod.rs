@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> Router {
         .route("/erpnext/events", post(events::erpnext))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(
             tower::ServiceBuilder::new()

@@ -10,10 +10,13 @@ use subtle::ConstantTimeEq;
 use teloxide_core::types::Update;
 use tracing::Instrument;
 
+use std::time::Instant;
+
 use super::AppState;
 use crate::conversation::runner::Delivery;
 use crate::store::{Claim, StoreError};
 use crate::telegram::{Incoming, intake};
+use crate::telemetry::metrics;
 
 pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
@@ -21,36 +24,46 @@ pub const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 const RETRY_AFTER_SECS: &str = "2";
 
 pub async fn telegram(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let started = Instant::now();
+    let (kind, outcome, response) = intake(state, headers, body).await;
+    metrics::update(kind, outcome, started.elapsed().as_secs_f64());
+    response
+}
+
+/// Returns the update's kind and outcome (metric labels) with the answer.
+async fn intake(state: AppState, headers: HeaderMap, body: Bytes) -> (&'static str, &'static str, Response) {
     if !secret_matches(&headers, state.telegram_secret.expose()) {
         tracing::warn!("webhook call with a missing or wrong secret token");
-        return (StatusCode::UNAUTHORIZED, "bad secret token").into_response();
+        return ("unknown", "unauthorized", (StatusCode::UNAUTHORIZED, "bad secret token").into_response());
     }
     let update: Update = match serde_json::from_slice(&body) {
         Ok(update) => update,
-        Err(e) => return unparsable(&body, &e),
+        Err(e) => return ("unknown", "unreadable", unparsable(&body, &e)),
     };
     let update_id = i64::from(update.id.0);
     let incoming = intake::classify(&update);
+    let kind = incoming.kind();
     let span = tracing::info_span!("update", update.id = update_id, chat.id = incoming.chat_id());
-    handle(state, update_id, incoming).instrument(span).await
+    let (outcome, response) = handle(state, update_id, incoming).instrument(span).await;
+    (kind, outcome, response)
 }
 
-async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> Response {
+async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> (&'static str, Response) {
     if let Incoming::Ignored(reason) = incoming {
         tracing::debug!(reason, "update acknowledged without action");
-        return StatusCode::OK.into_response();
+        return ("ignored", StatusCode::OK.into_response());
     }
     match state.store.claim_update(update_id).await {
         Ok(Claim::Claimed) => {}
         Ok(Claim::Done) => {
             tracing::info!("duplicate update ignored");
-            return StatusCode::OK.into_response();
+            return ("duplicate", StatusCode::OK.into_response());
         }
         Ok(Claim::InProgress) => {
             tracing::info!("update is being handled elsewhere; asking for redelivery");
-            return retry_later();
+            return ("in_progress", retry_later());
         }
-        Err(e) => return transient(e),
+        Err(e) => return ("redis_error", transient(e)),
     }
     let result = match incoming {
         Incoming::Private { chat_id, user_id, language_code, input, callback_id, message_id } => {
@@ -69,13 +82,13 @@ async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> Response
                 // handled again, which the conversation tolerates.
                 tracing::warn!(error = %e, "could not mark the update done");
             }
-            StatusCode::OK.into_response()
+            ("ok", StatusCode::OK.into_response())
         }
         Err(e) => {
             if let Err(release) = state.store.release_update(update_id).await {
                 tracing::warn!(error = %release, "could not release the update claim; it expires by itself");
             }
-            transient(e)
+            ("redis_error", transient(e))
         }
     }
 }

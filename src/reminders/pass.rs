@@ -122,6 +122,18 @@ impl Deps {
         let report = result?;
         let json = serde_json::to_string(&report).unwrap_or_default();
         self.records.finish(date, &json).await?;
+        for (result, n) in [
+            ("planned", report.planned),
+            ("sent", report.sent),
+            ("skipped_paid", report.skipped_paid),
+            ("skipped_unlinked", report.skipped_unlinked),
+            ("skipped_opted_out", report.skipped_opted_out),
+            ("skipped_unreachable", report.skipped_unreachable),
+            ("skipped_already_sent", report.skipped_already_sent),
+            ("failed", report.failed),
+        ] {
+            crate::telemetry::metrics::reminders(result, n);
+        }
         tracing::info!(
             date = %report.date, rows = report.rows, planned = report.planned, sent = report.sent,
             skipped_paid = report.skipped_paid, skipped_unlinked = report.skipped_unlinked,

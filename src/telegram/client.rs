@@ -52,7 +52,7 @@ impl TelegramClient {
 
     /// Sends an HTML message; waits out a short 429 and tries again.
     pub async fn send_html(&self, chat_id: i64, text: &str, markup: Option<ReplyMarkup>) -> Result<(), SendError> {
-        self.with_retry(|| {
+        self.with_retry("sendMessage", || {
             let mut req = self.bot.send_message(ChatId(chat_id), text).parse_mode(ParseMode::Html);
             if let Some(m) = markup.clone() {
                 req = req.reply_markup(m);
@@ -64,7 +64,8 @@ impl TelegramClient {
 
     /// Sends an HTML message once, without waiting out a 429: bulk senders pause globally.
     pub async fn send_html_once(&self, chat_id: i64, text: &str) -> Result<(), SendError> {
-        self.bot.send_message(ChatId(chat_id), text).parse_mode(ParseMode::Html).await.map(drop).map_err(classify)
+        let result = self.bot.send_message(ChatId(chat_id), text).parse_mode(ParseMode::Html).await;
+        record("sendMessage", result.map(drop).map_err(classify))
     }
 
     /// Edits a message the bot sent (text and inline keyboard) in place.
@@ -75,7 +76,7 @@ impl TelegramClient {
         text: &str,
         markup: Option<InlineKeyboardMarkup>,
     ) -> Result<(), SendError> {
-        self.with_retry(|| {
+        self.with_retry("editMessageText", || {
             let mut req =
                 self.bot.edit_message_text(ChatId(chat_id), MessageId(message_id), text).parse_mode(ParseMode::Html);
             if let Some(m) = markup.clone() {
@@ -94,7 +95,7 @@ impl TelegramClient {
         bytes: Vec<u8>,
         caption: &str,
     ) -> Result<(), SendError> {
-        self.with_retry(|| {
+        self.with_retry("sendDocument", || {
             let file = InputFile::memory(bytes.clone()).file_name(file_name.to_owned());
             let req = self
                 .bot
@@ -109,7 +110,7 @@ impl TelegramClient {
 
     /// Answers a button press, with an alert text when given.
     pub async fn answer_callback(&self, id: &str, alert: Option<String>) -> Result<(), SendError> {
-        self.with_retry(|| {
+        self.with_retry("answerCallbackQuery", || {
             let mut req = self.bot.answer_callback_query(CallbackQueryId(id.to_owned()));
             if let Some(text) = alert.clone() {
                 req = req.text(text).show_alert(true);
@@ -138,7 +139,7 @@ impl TelegramClient {
         Ok(())
     }
 
-    async fn with_retry<F, Fut>(&self, mut call: F) -> Result<(), SendError>
+    async fn with_retry<F, Fut>(&self, method: &'static str, mut call: F) -> Result<(), SendError>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<(), RequestError>>,
@@ -146,7 +147,7 @@ impl TelegramClient {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            match call().await.map_err(classify) {
+            match record(method, call().await.map_err(classify)) {
                 Err(SendError::RetryAfter(wait)) if wait <= MAX_INLINE_WAIT && attempts < 3 => {
                     tracing::info!(wait_s = wait.as_secs(), "telegram 429, waiting");
                     tokio::time::sleep(wait).await;
@@ -155,6 +156,19 @@ impl TelegramClient {
             }
         }
     }
+}
+
+/// Counts a Bot API call by method and result.
+fn record(method: &'static str, result: Result<(), SendError>) -> Result<(), SendError> {
+    let label = match &result {
+        Ok(()) => "ok",
+        Err(SendError::RetryAfter(_)) => "429",
+        Err(SendError::Unreachable) => "403",
+        Err(SendError::Benign(_)) => "benign",
+        Err(SendError::Failed(_)) => "error",
+    };
+    crate::telemetry::metrics::telegram(method, label);
+    result
 }
 
 /// Maps teloxide-core's errors onto ours; several current server texts land in

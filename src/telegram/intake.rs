@@ -28,6 +28,17 @@ pub enum Incoming {
 }
 
 impl Incoming {
+    /// The metric label of the update's kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Incoming::Private { callback_id: Some(_), .. } => "callback",
+            Incoming::Private { .. } => "message",
+            Incoming::Group { .. } => "group",
+            Incoming::Membership { .. } => "membership",
+            Incoming::Ignored(_) => "ignored",
+        }
+    }
+
     pub fn chat_id(&self) -> Option<i64> {
         match self {
             Incoming::Private { chat_id, .. }

@@ -135,3 +135,25 @@ async fn logs_never_carry_a_full_passport_or_phone_number() {
 fn fake_token() -> &'static str {
     crate::common::fake_telegram::TOKEN
 }
+
+#[tokio::test]
+async fn metrics_are_exposed_in_prometheus_text_format() {
+    let env = TestEnv::new().await;
+    let app = env.start_app().await;
+    link(&env, &app, USER + 7).await;
+    let resp = app.client.get(format!("{}/metrics", app.address)).send().await.expect("answers");
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    assert!(resp.headers()["content-type"].to_str().unwrap_or_default().starts_with("text/plain"));
+    let text = resp.text().await.unwrap_or_default();
+    for want in [
+        r#"erpbot_updates_total{kind="message",outcome="ok"}"#,
+        "erpbot_webhook_duration_seconds_bucket",
+        r#"erpbot_erpnext_requests_total{doctype="Customer",status="200"}"#,
+        "erpbot_erpnext_request_duration_seconds_bucket",
+        r#"erpbot_telegram_calls_total{method="sendMessage",result="ok"}"#,
+        r#"erpbot_logins_total{result="linked"}"#,
+    ] {
+        assert!(text.contains(want), "{want} missing from:\n{text}");
+    }
+    assert!(!text.contains(PASSPORT) && !text.contains("901234567"), "no identifiers in labels");
+}

@@ -18,3 +18,5 @@ pub fn init(format: LogFormat) {
     // A second init (tests) keeps the first subscriber.
     drop(result);
 }
+
+pub mod metrics;
