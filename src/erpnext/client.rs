@@ -129,13 +129,25 @@ impl ErpClient {
 
     /// Lists every row the query matches, page by page until a short page.
     pub async fn list<T: DeserializeOwned>(&self, query: &ListQuery) -> Result<Vec<T>, ErpError> {
-        let url = self.resource_url(&query.doctype, None);
+        let url = &self.resource_url(&query.doctype, None);
+        self.paged(query, |start| async move {
+            let body = self.send(Method::GET, url, &query.params(start), None).await?;
+            decode_data(&body)
+        })
+        .await
+    }
+
+    /// Calls `page(start)` until a short page (or the query's limit).
+    async fn paged<T, F, Fut>(&self, query: &ListQuery, page: F) -> Result<Vec<T>, ErpError>
+    where
+        F: Fn(usize) -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<T>, ErpError>>,
+    {
         let mut rows: Vec<T> = Vec::new();
         loop {
-            let body = self.send(Method::GET, &url, &query.params(rows.len()), None).await?;
-            let page: Vec<T> = decode_data(&body)?;
-            let short = page.len() < query.page_length;
-            rows.extend(page);
+            let got = page(rows.len()).await?;
+            let short = got.len() < query.page_length;
+            rows.extend(got);
             if let Some(limit) = query.limit.filter(|l| rows.len() >= *l) {
                 rows.truncate(limit);
                 return Ok(rows);
@@ -156,31 +168,25 @@ impl ErpClient {
     /// long `in` filters that would not fit gunicorn's 4094-byte request line. Retried like a GET.
     pub async fn list_post<T: DeserializeOwned>(&self, query: &ListQuery) -> Result<Vec<T>, ErpError> {
         let url = format!("{}{}", self.base, super::stack::READ_METHOD_PATH);
-        let mut rows: Vec<T> = Vec::new();
-        loop {
+        self.paged(query, |start| {
             let mut body = serde_json::json!({
                 "doctype": query.doctype,
                 "fields": query.fields,
                 "filters": query.filters,
                 "order_by": query.order_by,
-                "limit_start": rows.len(),
+                "limit_start": start,
                 "limit_page_length": query.page_length,
             });
             if let Some(parent) = &query.parent {
                 body["parent"] = Value::from(parent.clone());
             }
-            let answer = self.send(Method::POST, &url, &[], Some(&body)).await?;
-            let page: Vec<T> = decode_message(&answer)?;
-            let short = page.len() < query.page_length;
-            rows.extend(page);
-            if let Some(limit) = query.limit.filter(|l| rows.len() >= *l) {
-                rows.truncate(limit);
-                return Ok(rows);
+            let url = &url;
+            async move {
+                let answer = self.send(Method::POST, url, &[], Some(&body)).await?;
+                decode_message(&answer)
             }
-            if short {
-                return Ok(rows);
-            }
-        }
+        })
+        .await
     }
 
     /// `frappe.auth.get_logged_user`: proves the credentials.

@@ -88,7 +88,8 @@ async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> (&'stati
             if let Err(release) = state.store.release_update(update_id).await {
                 tracing::warn!(error = %release, "could not release the update claim; it expires by itself");
             }
-            ("redis_error", transient(e))
+            let outcome = if matches!(e, StoreError::Busy(_)) { "chat_busy" } else { "redis_error" };
+            (outcome, transient(e))
         }
     }
 }

@@ -192,9 +192,9 @@ pub(super) fn text(msg: &Msg) -> String {
         }
         Msg::Reminder(n) => {
             let when = match n.kind {
-                Kind::Before(d) => format!("Due in {d} days"),
+                Kind::Before(d) => format!("Due in {d} day{}", if d == 1 { "" } else { "s" }),
                 Kind::DueToday => "Due today".to_owned(),
-                Kind::Overdue(d) => format!("Overdue by {d} days"),
+                Kind::Overdue(d) => format!("Overdue by {d} day{}", if d == 1 { "" } else { "s" }),
             };
             let mut t = format!("⏰ <b>Payment reminder</b>\nContract: {}\n{when}:\n", esc(&n.contract));
             for (due, owed) in &n.lines {

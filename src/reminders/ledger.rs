@@ -72,7 +72,7 @@ impl Records {
         Ok(renewed == 1)
     }
 
-    pub async fn release(&self, lease: Lease) -> Result<(), StoreError> {
+    pub async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
         self.store
             .run::<()>(|| {
                 let mut p = redis::pipe();

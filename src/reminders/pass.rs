@@ -3,6 +3,8 @@
 //! `preview` goes through the same planning and filtering and sends and writes nothing.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -115,13 +117,21 @@ impl Deps {
             return Ok(Outcome::AlreadyDone(report));
         }
         let Some(lease) = self.records.lease(date).await? else { return Ok(Outcome::LeaseHeld) };
-        let result = self.send_all(date, &lease).await;
-        if let Err(e) = self.records.release(lease).await {
+        let lease = Arc::new(lease);
+        let lost = Arc::new(AtomicBool::new(false));
+        let keeper = tokio::spawn(keep(self.records.clone(), lease.clone(), lost.clone()));
+        let result = self.send_all(date, &lost).await;
+        keeper.abort();
+        if let Err(e) = self.records.release(&lease).await {
             tracing::warn!(error = %e, "could not release the reminder lease; it expires by itself");
         }
         let report = result?;
-        let json = serde_json::to_string(&report).unwrap_or_default();
-        self.records.finish(date, &json).await?;
+        if report.failed == 0 {
+            let json = serde_json::to_string(&report).unwrap_or_default();
+            self.records.finish(date, &json).await?;
+        } else {
+            tracing::warn!(failed = report.failed, "some reminders failed; the pass will run again for them");
+        }
         for (result, n) in [
             ("planned", report.planned),
             ("sent", report.sent),
@@ -144,11 +154,10 @@ impl Deps {
         Ok(Outcome::Done(report))
     }
 
-    async fn send_all(&self, date: NaiveDate, lease: &super::ledger::Lease) -> Result<Report, PassError> {
+    async fn send_all(&self, date: NaiveDate, lost: &AtomicBool) -> Result<Report, PassError> {
         let (mut report, fates) = self.preview(date).await?;
         let (sending, _) = self.records.recorded(date).await?;
         let sending: HashSet<String> = sending.into_iter().collect();
-        let mut renewed = tokio::time::Instant::now();
         for (reminder, fate) in fates {
             let Fate::Send(lang) = fate else { continue };
             let members = reminder.members();
@@ -158,11 +167,8 @@ impl Deps {
                 report.skipped_already_sent += 1;
                 continue;
             }
-            if renewed.elapsed() > LEASE_TTL / 3 {
-                if !self.records.renew(lease).await? {
-                    return Err(PassError::LeaseLost);
-                }
-                renewed = tokio::time::Instant::now();
+            if lost.load(Ordering::Relaxed) {
+                return Err(PassError::LeaseLost);
             }
             match self.send_one(date, &reminder, lang, &members).await? {
                 SendOutcome::Delivered => report.sent += 1,
@@ -215,6 +221,23 @@ impl Deps {
         }
         self.records.unsend(date, members).await?;
         Ok(SendOutcome::Failed)
+    }
+}
+
+/// Renews the lease every third of its life while the pass runs (planning included); flags
+/// its loss so the pass stops before sending anything more.
+async fn keep(records: Records, lease: Arc<super::ledger::Lease>, lost: Arc<AtomicBool>) {
+    loop {
+        tokio::time::sleep(LEASE_TTL / 3).await;
+        match records.renew(&lease).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::error!("reminder lease lost to another replica; stopping this pass");
+                lost.store(true, Ordering::Relaxed);
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not renew the reminder lease; retrying"),
+        }
     }
 }
 

@@ -47,6 +47,9 @@ impl Scheduler {
             let due = now >= run_instant(today, self.time, self.timezone);
             if due && done_for != Some(today) {
                 match self.deps.run(today).await {
+                    Ok(Outcome::Done(r)) if r.failed > 0 => {
+                        tracing::warn!(%today, failed = r.failed, "reminders failed; retrying them in a minute")
+                    }
                     Ok(Outcome::Done(_)) | Ok(Outcome::AlreadyDone(_)) => done_for = Some(today),
                     Ok(Outcome::LeaseHeld) => tracing::debug!(%today, "another replica runs today's reminders"),
                     Err(e) => tracing::warn!(%today, error = %e, "reminder pass failed; retrying in a minute"),

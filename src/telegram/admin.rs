@@ -3,8 +3,6 @@
 //! type of our own, because teloxide-core's `WebhookInfo` fails on `"ip_address": "<unknown>"`
 //! and on update kinds newer than the crate.
 
-use std::time::Duration;
-
 use serde::Deserialize;
 use teloxide_core::{Bot, payloads::SetWebhookSetters, requests::Requester, types::AllowedUpdate};
 use url::Url;
@@ -47,12 +45,7 @@ pub struct WebhookAdmin {
 
 impl WebhookAdmin {
     pub fn new(config: &TelegramConfig) -> Result<Self, SendError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
-            .build()
-            .map_err(|e| SendError::Failed(network_error(e)))?;
-        let bot = Bot::with_client(config.token.expose(), http.clone()).set_api_url(config.api_url.clone());
+        let (bot, http) = super::client::bot(config)?;
         Ok(Self { bot, http, token: config.token.clone(), api_url: config.api_url.clone() })
     }
 

@@ -41,12 +41,7 @@ pub struct TelegramClient {
 
 impl TelegramClient {
     pub fn new(config: &TelegramConfig) -> Result<Self, SendError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(15))
-            .build()
-            .map_err(|e| SendError::Failed(e.to_string()))?;
-        let bot = Bot::with_client(config.token.expose(), client).set_api_url(config.api_url.clone());
+        let (bot, _) = bot(config)?;
         Ok(Self { bot })
     }
 
@@ -156,6 +151,17 @@ impl TelegramClient {
             }
         }
     }
+}
+
+/// The Bot API client pointed at `TELEGRAM_API_URL`, and its HTTP client (bounded timeouts).
+pub fn bot(config: &TelegramConfig) -> Result<(Bot, reqwest::Client), SendError> {
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(15))
+        .build()
+        .map_err(|e| SendError::Failed(format!("HTTP client: {e}")))?;
+    let bot = Bot::with_client(config.token.expose(), http.clone()).set_api_url(config.api_url.clone());
+    Ok((bot, http))
 }
 
 /// Counts a Bot API call by method and result.

@@ -215,3 +215,17 @@ async fn the_daily_run_starts_at_the_configured_local_time() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_reminder_that_failed_is_sent_by_the_next_run_and_nothing_else_is_repeated() {
+    let env = TestEnv::new().await;
+    seed(&env.erp, 1);
+    env.tg.fail_next("sendMessage", 1, TgFault::BadRequest("Bad Request: something transient".into()));
+    let first = run(&env, &[]).await;
+    assert!(first[0].contains("2 sent, 1 failed"), "{first:?}");
+    let second = run(&env, &[]).await;
+    assert!(second[0].contains("1 sent, 0 failed") && second[0].contains("2 already sent"), "{second:?}");
+    assert_eq!(reminders_to(&env, FIRST_CHAT).len(), 3);
+    let third = run(&env, &[]).await;
+    assert!(third[0].contains("already ran"), "{third:?}");
+}
