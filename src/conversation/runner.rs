@@ -14,7 +14,7 @@ use super::state::{Chat, CustomerRecord};
 use super::step::{Policy, step};
 use crate::erpnext::{ErpClient, ErpError, customer::LinkWrite};
 use crate::i18n::{self, Lang, Msg};
-use crate::store::{Store, StoreError};
+use crate::store::{Begin, ChatLock, Loaded, Store, StoreError};
 use crate::telegram::{SendError, TelegramClient, keyboards};
 use crate::views::{self, Screen, Shown};
 use teloxide_core::types::ReplyMarkup;
@@ -46,6 +46,16 @@ pub struct Delivery {
     pub message_id: Option<i32>,
 }
 
+/// How a private update went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ran {
+    Handled,
+    /// Already handled before: acknowledged, nothing done.
+    Duplicate,
+    /// Being handled by another request: Telegram should come back later.
+    InProgress,
+}
+
 /// Per-update send state: the callback to answer and whether the chat turned out unreachable.
 struct Outbox {
     chat_id: i64,
@@ -55,20 +65,50 @@ struct Outbox {
 }
 
 impl Runner {
-    /// Handles one private-chat input. An `Err` is transient (Redis): the update must be
-    /// delivered again. ERPNext and Telegram failures are handled here and are not errors.
-    pub async fn handle(&self, delivery: Delivery) -> Result<(), StoreError> {
-        let lock = self.store.lock_chat(delivery.chat_id, LOCK_WAIT).await?;
-        let result = self.process(delivery).await;
-        if let Err(e) = self.store.unlock_chat(lock).await {
-            tracing::warn!(error = %e, "could not release a chat lock; it expires by itself");
+    /// Handles one private-chat update once: claim, lock and load in one Redis round trip,
+    /// the conversation, then save, unlock and mark done in another. An `Err` is transient
+    /// (Redis): the update must be delivered again, and it will be processed then. ERPNext and
+    /// Telegram failures are handled here and are not errors.
+    pub async fn run_update(&self, update_id: i64, d: Delivery) -> Result<Ran, StoreError> {
+        let default_lang = Lang::from_telegram(d.language_code.as_deref());
+        let (lock, loaded) = match self.store.begin(update_id, d.chat_id, default_lang).await? {
+            Begin::Started { lock, loaded } => (lock, *loaded),
+            Begin::Done => return Ok(Ran::Duplicate),
+            Begin::InProgress => return Ok(Ran::InProgress),
+            Begin::Busy => match self.wait_for_chat(d.chat_id, default_lang).await {
+                Ok(started) => started,
+                Err(e) => {
+                    if let Err(release) = self.store.release_update(update_id).await {
+                        tracing::warn!(error = %release, "could not release the update claim; it expires by itself");
+                    }
+                    return Err(e);
+                }
+            },
+        };
+        let changed = self.process(d, loaded).await;
+        match self.store.end(update_id, lock, changed.as_ref()).await {
+            Ok(()) => Ok(Ran::Handled),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not save the chat; the update will be delivered again");
+                Err(e)
+            }
         }
-        result
     }
 
-    async fn process(&self, d: Delivery) -> Result<(), StoreError> {
-        let default_lang = Lang::from_telegram(d.language_code.as_deref());
-        let loaded = self.store.load_chat_for_input(d.chat_id, default_lang).await?;
+    /// Another update of the chat is running: wait for its lock, then load.
+    async fn wait_for_chat(&self, chat_id: i64, default_lang: Lang) -> Result<(ChatLock, Loaded), StoreError> {
+        let lock = self.store.lock_chat(chat_id, LOCK_WAIT).await?;
+        match self.store.load_chat_for_input(chat_id, default_lang).await {
+            Ok(loaded) => Ok((lock, loaded)),
+            Err(e) => {
+                let _ = self.store.unlock_chat(lock).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs the conversation; returns the chat record when it must be saved.
+    async fn process(&self, d: Delivery, loaded: Loaded) -> Option<Chat> {
         let mut chat = loaded.chat;
         chat.user_id = d.user_id;
         let before = chat.clone();
@@ -94,10 +134,7 @@ impl Runner {
                 }
             }
         }
-        if chat != before || loaded.fresh || loaded.reset {
-            self.store.save_chat(d.chat_id, &chat).await?;
-        }
-        Ok(())
+        (chat != before || loaded.fresh || loaded.reset).then_some(chat)
     }
 
     async fn perform(&self, chat: &Chat, effect: Effect, outbox: &mut Outbox) -> Option<Outcome> {

@@ -13,7 +13,7 @@ use tracing::Instrument;
 use std::time::Instant;
 
 use super::AppState;
-use crate::conversation::runner::Delivery;
+use crate::conversation::runner::{Delivery, Ran};
 use crate::store::{Claim, StoreError};
 use crate::telegram::{Incoming, intake};
 use crate::telemetry::metrics;
@@ -49,47 +49,60 @@ async fn intake(state: AppState, headers: HeaderMap, body: Bytes) -> (&'static s
 }
 
 async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> (&'static str, Response) {
-    if let Incoming::Ignored(reason) = incoming {
-        tracing::debug!(reason, "update acknowledged without action");
-        return ("ignored", StatusCode::OK.into_response());
-    }
-    match state.store.claim_update(update_id).await {
-        Ok(Claim::Claimed) => {}
-        Ok(Claim::Done) => {
+    let result = match incoming {
+        Incoming::Ignored(reason) => {
+            tracing::debug!(reason, "update acknowledged without action");
+            return ("ignored", StatusCode::OK.into_response());
+        }
+        Incoming::Private { chat_id, user_id, language_code, input, callback_id, message_id } => {
+            let delivery = Delivery { chat_id, user_id, language_code, input, callback_id, message_id };
+            state.runner.run_update(update_id, delivery).await
+        }
+        other => handle_other(&state, update_id, other).await,
+    };
+    match result {
+        Ok(Ran::Handled) => ("ok", StatusCode::OK.into_response()),
+        Ok(Ran::Duplicate) => {
             tracing::info!("duplicate update ignored");
-            return ("duplicate", StatusCode::OK.into_response());
+            ("duplicate", StatusCode::OK.into_response())
         }
-        Ok(Claim::InProgress) => {
+        Ok(Ran::InProgress) => {
             tracing::info!("update is being handled elsewhere; asking for redelivery");
-            return ("in_progress", retry_later());
+            ("in_progress", retry_later())
         }
-        Err(e) => return ("redis_error", transient(e)),
+        Err(e) => {
+            let outcome = if matches!(e, StoreError::Busy(_)) { "chat_busy" } else { "redis_error" };
+            (outcome, transient(e))
+        }
+    }
+}
+
+/// Group messages and membership changes: claim, act, mark done (no conversation).
+async fn handle_other(state: &AppState, update_id: i64, incoming: Incoming) -> Result<Ran, StoreError> {
+    match state.store.claim_update(update_id).await? {
+        Claim::Claimed => {}
+        Claim::Done => return Ok(Ran::Duplicate),
+        Claim::InProgress => return Ok(Ran::InProgress),
     }
     let result = match incoming {
-        Incoming::Private { chat_id, user_id, language_code, input, callback_id, message_id } => {
-            state.runner.handle(Delivery { chat_id, user_id, language_code, input, callback_id, message_id }).await
-        }
         Incoming::Group { chat_id, language_code } => {
             state.runner.handle_group(chat_id, language_code.as_deref()).await
         }
         Incoming::Membership { chat_id, reachable } => state.runner.handle_membership(chat_id, reachable).await,
-        Incoming::Ignored(_) => Ok(()),
+        Incoming::Private { .. } | Incoming::Ignored(_) => Ok(()),
     };
     match result {
         Ok(()) => {
             if let Err(e) = state.store.finish_update(update_id).await {
-                // The work is done; the in-progress claim expires and a rare redelivery is
-                // handled again, which the conversation tolerates.
                 tracing::warn!(error = %e, "could not mark the update done");
             }
-            ("ok", StatusCode::OK.into_response())
+            Ok(Ran::Handled)
         }
         Err(e) => {
             if let Err(release) = state.store.release_update(update_id).await {
                 tracing::warn!(error = %release, "could not release the update claim; it expires by itself");
             }
-            let outcome = if matches!(e, StoreError::Busy(_)) { "chat_busy" } else { "redis_error" };
-            (outcome, transient(e))
+            Err(e)
         }
     }
 }

@@ -17,11 +17,25 @@ pub struct ChatLock {
     token: String,
 }
 
+impl ChatLock {
+    pub(super) fn new(chat_id: i64, token: String) -> Self {
+        Self { chat_id, token }
+    }
+
+    pub fn chat_id(&self) -> i64 {
+        self.chat_id
+    }
+
+    pub(super) fn token(&self) -> &str {
+        &self.token
+    }
+}
+
 /// Longer than any single update's processing; a dead holder blocks its chat at most this long.
-const LOCK_TTL_MS: u64 = 120_000;
+pub(super) const LOCK_TTL_MS: u64 = 120_000;
 const RETRY_EVERY: Duration = Duration::from_millis(20);
 
-const UNLOCK: &str =
+pub(super) const UNLOCK: &str =
     r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 impl Store {

@@ -6,6 +6,7 @@
 //! - per-chat locks, so one chat's updates run one at a time across replicas — [`lock`]
 //! - marks: chats that blocked the bot, groups already told we work in private only.
 
+pub mod begin;
 pub mod chat;
 pub mod keys;
 pub mod lock;
@@ -16,6 +17,7 @@ use std::time::Duration;
 use deadpool_redis::{Pool, Runtime, redis};
 
 use crate::config::RedisConfig;
+pub use begin::Begin;
 pub use chat::Loaded;
 pub use keys::Keys;
 pub use lock::ChatLock;

@@ -10,9 +10,9 @@ use deadpool_redis::redis;
 use super::{Store, StoreError};
 
 /// How long an in-progress claim lives: longer than any update can take.
-const IN_PROGRESS_SECS: u64 = 120;
+pub(super) const IN_PROGRESS_SECS: u64 = 120;
 /// How long a done claim is kept: Telegram stops redelivering long before.
-const DONE_SECS: u64 = 86_400;
+pub(super) const DONE_SECS: u64 = 86_400;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Claim {
