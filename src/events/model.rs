@@ -90,12 +90,6 @@ impl ErpEvent {
         };
         format!("{}\u{1f}{}\u{1f}{kind}", self.doctype, self.name)
     }
-
-    /// A payment's party when it is a customer (from the body: a hint for dropping early).
-    pub fn party(&self) -> Option<&str> {
-        let customer = self.body.get("party_type").and_then(Value::as_str).is_none_or(|t| t == "Customer");
-        customer.then(|| self.body.get("party").and_then(Value::as_str)).flatten()
-    }
 }
 
 impl Handled {
