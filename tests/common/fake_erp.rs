@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
 
 pub const API_KEY: &str = "test-key";
 pub const API_SECRET: &str = "test-secret";
@@ -51,7 +51,9 @@ pub struct RecordedRequest {
 }
 
 struct Inner {
-    store: Mutex<store::Store>,
+    /// Lists read under the shared lock, so that concurrent list requests are served in parallel.
+    store: RwLock<store::Store>,
+    traffic: Mutex<store::Traffic>,
     addr: SocketAddr,
 }
 
@@ -103,7 +105,9 @@ impl FakeErp {
     pub async fn start() -> FakeErp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake ERPNext");
         let addr = listener.local_addr().expect("fake ERPNext address");
-        let erp = FakeErp { inner: Arc::new(Inner { store: Mutex::new(store::Store::default()), addr }) };
+        let erp = FakeErp {
+            inner: Arc::new(Inner { store: RwLock::new(store::Store::default()), traffic: Mutex::default(), addr }),
+        };
         for dt in ["Customer", "Sales Order", "Payment Entry", "Custom Field", "Webhook", "User"] {
             erp.register_doctype(dt);
         }
@@ -123,8 +127,16 @@ impl FakeErp {
         format!("http://{}", self.inner.addr)
     }
 
-    fn st(&self) -> MutexGuard<'_, store::Store> {
-        self.inner.store.lock().unwrap_or_else(|e| e.into_inner())
+    fn st(&self) -> RwLockWriteGuard<'_, store::Store> {
+        self.inner.store.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn st_read(&self) -> RwLockReadGuard<'_, store::Store> {
+        self.inner.store.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn traffic(&self) -> MutexGuard<'_, store::Traffic> {
+        self.inner.traffic.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Makes a doctype exist (an empty list instead of 404 "DocType not found").
@@ -138,6 +150,7 @@ impl FakeErp {
         st.known.insert(child_doctype.to_string());
         st.known.insert(parent_doctype.to_string());
         st.children.insert(child_doctype.into(), (parent_doctype.into(), table_field.into()));
+        st.generation += 1;
     }
 
     pub fn add_unique(&self, doctype: &str, field: &str) {
@@ -186,30 +199,52 @@ impl FakeErp {
 
     /// Queues `n` faults, served to the next `n` requests.
     pub fn fail_next(&self, n: usize, kind: Fault) {
-        let mut st = self.st();
-        st.faults.extend(std::iter::repeat_n(kind, n));
+        self.traffic().faults.extend(std::iter::repeat_n(kind, n));
     }
 
     /// While down, every request answers 503 with nginx's HTML page.
     pub fn set_down(&self, down: bool) {
-        self.st().down = down;
+        self.traffic().down = down;
     }
 
     /// Delays every answer by `d`.
     pub fn set_delay(&self, d: Option<Duration>) {
-        self.st().delay = d;
+        self.traffic().delay = d;
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.st().requests.clone()
+        self.traffic().requests.clone()
     }
 
     pub fn request_count(&self) -> usize {
-        self.st().requests.len()
+        self.traffic().requests.len()
     }
 
+    /// Forgets the recorded requests and their timings (`answer_times`, `busy`, `span`).
     pub fn clear_requests(&self) {
-        self.st().requests.clear();
+        let mut t = self.traffic();
+        t.requests.clear();
+        t.answer_times.clear();
+        t.busy = Duration::ZERO;
+        t.first_request = None;
+        t.last_answer = None;
+    }
+
+    /// Time the fake spent answering requests — parsing, listing, serialising; not injected
+    /// delays or faults — summed over requests (concurrent ones overlap).
+    pub fn busy(&self) -> Duration {
+        self.traffic().busy
+    }
+
+    /// How long the answer to each request of `requests()` took (zero while unanswered).
+    pub fn answer_times(&self) -> Vec<Duration> {
+        self.traffic().answer_times.clone()
+    }
+
+    /// When the first request arrived and when the last answer was ready.
+    pub fn span(&self) -> Option<(Instant, Instant)> {
+        let t = self.traffic();
+        t.first_request.zip(t.last_answer)
     }
 
     /// A Customer as the bot expects it: no Telegram link, phone in `custom_phone_1`.

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 fn nginx_html(code: u16, reason: &str) -> Response {
     let html = format!(
@@ -40,6 +41,7 @@ pub(super) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let started = Instant::now();
     let raw_path = uri.path().to_string();
     let query: HashMap<String, String> =
         url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect();
@@ -56,8 +58,11 @@ pub(super) async fn handle(
     } else {
         Some(serde_json::from_slice(&body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into())))
     };
-    let (fault, delay) = {
-        let mut st = erp.st();
+    let (fault, delay, parsing, index) = {
+        let mut st = erp.traffic();
+        st.first_request.get_or_insert(started);
+        let index = st.requests.len();
+        st.answer_times.push(Duration::ZERO);
         st.requests.push(RecordedRequest {
             method: method.to_string(),
             path: decode(&raw_path),
@@ -67,7 +72,7 @@ pub(super) async fn handle(
         if st.down {
             return nginx_html(503, "Service Temporarily Unavailable");
         }
-        (st.faults.pop_front(), st.delay)
+        (st.faults.pop_front(), st.delay, started.elapsed(), index)
     };
     match fault {
         Some(Fault::Status503Html) => return nginx_html(503, "Service Temporarily Unavailable"),
@@ -103,13 +108,23 @@ pub(super) async fn handle(
         }
         Some(_) => {}
     }
-    if raw_path == "/api/method/frappe.utils.print_format.download_pdf" {
-        return print_pdf(&erp, &query);
+    let answering = Instant::now();
+    let response = if raw_path == "/api/method/frappe.utils.print_format.download_pdf" {
+        print_pdf(&erp, &query)
+    } else {
+        match route(&erp, &method, &raw_path, &query, &body_json) {
+            Ok(answer) => answer.into_response(), // serialises the body here
+            Err(e) => e.into_response(),
+        }
+    };
+    let took = parsing + answering.elapsed();
+    let mut st = erp.traffic();
+    st.busy += took;
+    if let Some(t) = st.answer_times.get_mut(index) {
+        *t = took;
     }
-    match route(&erp, &method, &raw_path, &query, &body_json) {
-        Ok(v) => axum::Json(v).into_response(),
-        Err(e) => e.into_response(),
-    }
+    st.last_answer = Some(Instant::now());
+    response
 }
 
 /// `frappe.utils.print_format.download_pdf`: a small PDF of the document, as Frappe answers
@@ -121,7 +136,7 @@ fn print_pdf(erp: &FakeErp, query: &HashMap<String, String>) -> Response {
     if query.get("format").map(String::as_str) == Some("Broken") {
         return err(500, "TemplateSyntaxError", "unexpected end of template").into_response();
     }
-    if erp.st().find(&doctype, &name).is_none() {
+    if erp.st_read().find(&doctype, &name).is_none() {
         return doc_not_found(&doctype, &name).into_response();
     }
     let body = format!("%PDF-1.4\n% {doctype} {name}\n%%EOF\n").into_bytes();
@@ -132,13 +147,34 @@ fn print_pdf(erp: &FakeErp, query: &HashMap<String, String>) -> Response {
     (StatusCode::OK, headers, body).into_response()
 }
 
+/// An answer body: a JSON value, or list rows already serialised by the store.
+enum Answer {
+    Json(Value),
+    Text(String),
+}
+
+impl From<Value> for Answer {
+    fn from(v: Value) -> Self {
+        Answer::Json(v)
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        match self {
+            Answer::Json(v) => axum::Json(v).into_response(),
+            Answer::Text(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+        }
+    }
+}
+
 fn route(
     erp: &FakeErp,
     method: &Method,
     raw_path: &str,
     query: &HashMap<String, String>,
     body: &Option<Value>,
-) -> Result<Value, ErpError> {
+) -> Result<Answer, ErpError> {
     if let Some(m) = raw_path.strip_prefix("/api/method/") {
         return call_method(erp, &decode(m), query, body);
     }
@@ -150,16 +186,18 @@ fn route(
         Some((d, _)) => (decode(d), None),
         None => (decode(rest), None),
     };
+    if method == Method::GET && name.is_none() {
+        let st = erp.st_read();
+        st.check_doctype(&doctype)?;
+        let args = query::parse_args(|k| query.get(k).map(|v| Value::String(v.clone())))
+            .map_err(|m| err(417, "DataError", m))?;
+        return Ok(Answer::Text(st.list(&doctype, &args)?.envelope("data")));
+    }
     let mut st = erp.st();
     st.check_doctype(&doctype)?;
     match (method.as_str(), name) {
-        ("GET", None) => {
-            let args = query::parse_args(|k| query.get(k).map(|v| Value::String(v.clone())))
-                .map_err(|m| err(417, "DataError", m))?;
-            Ok(json!({"data": st.list(&doctype, &args)?}))
-        }
         ("GET", Some(name)) => match st.find(&doctype, &name) {
-            Some(doc) => Ok(json!({"data": doc})),
+            Some(doc) => Ok(json!({"data": doc}).into()),
             None => Err(doc_not_found(&doctype, &name)),
         },
         ("PUT", Some(name)) => {
@@ -189,7 +227,7 @@ fn route(
             doc["modified"] = Value::String(st.next_modified());
             let doc = st.prepare(&doctype, doc);
             st.put(&doctype, doc.clone());
-            Ok(json!({"data": doc}))
+            Ok(json!({"data": doc}).into())
         }
         ("POST", None) => {
             let mut doc = body_object(body)?;
@@ -201,7 +239,7 @@ fn route(
             let doc = st.prepare(&doctype, Value::Object(doc));
             st.check_unique(&doctype, &doc)?;
             st.put(&doctype, doc.clone());
-            Ok(json!({"data": doc}))
+            Ok(json!({"data": doc}).into())
         }
         (m, _) => Err(err(405, "ValidationError", format!("Method {m} not allowed here"))),
     }
@@ -212,13 +250,13 @@ fn call_method(
     name: &str,
     query: &HashMap<String, String>,
     body: &Option<Value>,
-) -> Result<Value, ErpError> {
+) -> Result<Answer, ErpError> {
     let mut args: Map<String, Value> = query.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
     if let Some(Value::Object(b)) = body {
         args.extend(b.clone());
     }
     match name {
-        "frappe.auth.get_logged_user" => Ok(json!({"message": API_USER})),
+        "frappe.auth.get_logged_user" => Ok(json!({"message": API_USER}).into()),
         "frappe.client.get_list" | "frappe.client.get_count" => {
             let Some(doctype) = args.get("doctype").and_then(Value::as_str).map(str::to_string) else {
                 return Err(err(
@@ -228,13 +266,13 @@ fn call_method(
                 ));
             };
             let mut parsed = query::parse_args(|k| args.get(k).cloned()).map_err(|m| err(417, "DataError", m))?;
-            let st = erp.st();
+            let st = erp.st_read();
             if name.ends_with("get_count") {
                 parsed.limit_start = 0;
                 parsed.limit_page_length = 0;
-                return Ok(json!({"message": st.list(&doctype, &parsed)?.len()}));
+                return Ok(json!({"message": st.list(&doctype, &parsed)?.len()}).into());
             }
-            Ok(json!({"message": st.list(&doctype, &parsed)?}))
+            Ok(Answer::Text(st.list(&doctype, &parsed)?.envelope("message")))
         }
         other => Err(err(404, "DoesNotExistError", format!("Failed to get method for command {other}"))),
     }
