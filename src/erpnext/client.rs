@@ -132,21 +132,26 @@ impl ErpClient {
         let url = &self.resource_url(&query.doctype, None);
         self.paged(query, |start| async move {
             let body = self.send(Method::GET, url, &query.params(start), None).await?;
-            decode_data(&body)
+            let page: Vec<T> = decode_data(&body)?;
+            Ok((page.len(), page))
         })
         .await
     }
 
-    /// Calls `page(start)` until a short page (or the query's limit).
+    /// Calls `page(start)` until a short page (or the query's limit). A page answers how many
+    /// rows ERPNext sent and what was kept of them (converted page by page, so a long listing
+    /// never sits in memory as generic JSON).
     async fn paged<T, F, Fut>(&self, query: &ListQuery, page: F) -> Result<Vec<T>, ErpError>
     where
         F: Fn(usize) -> Fut,
-        Fut: std::future::Future<Output = Result<Vec<T>, ErpError>>,
+        Fut: std::future::Future<Output = Result<(usize, Vec<T>), ErpError>>,
     {
         let mut rows: Vec<T> = Vec::new();
+        let mut start = 0;
         loop {
-            let got = page(rows.len()).await?;
-            let short = got.len() < query.page_length;
+            let (sent, got) = page(start).await?;
+            start += sent;
+            let short = sent < query.page_length;
             rows.extend(got);
             if let Some(limit) = query.limit.filter(|l| rows.len() >= *l) {
                 rows.truncate(limit);
@@ -167,7 +172,17 @@ impl ErpClient {
     /// Like [`ErpClient::list`], through `POST frappe.client.get_list` with a JSON body: for
     /// long `in` filters that would not fit gunicorn's 4094-byte request line. Retried like a GET.
     pub async fn list_post<T: DeserializeOwned>(&self, query: &ListQuery) -> Result<Vec<T>, ErpError> {
+        self.list_post_with(query, Some).await
+    }
+
+    /// [`ErpClient::list_post`], converting each page's rows as it arrives (`None` drops a row).
+    pub async fn list_post_with<T: DeserializeOwned, U>(
+        &self,
+        query: &ListQuery,
+        convert: impl Fn(T) -> Option<U>,
+    ) -> Result<Vec<U>, ErpError> {
         let url = format!("{}{}", self.base, super::stack::READ_METHOD_PATH);
+        let convert = &convert;
         self.paged(query, |start| {
             let mut body = serde_json::json!({
                 "doctype": query.doctype,
@@ -183,7 +198,9 @@ impl ErpClient {
             let url = &url;
             async move {
                 let answer = self.send(Method::POST, url, &[], Some(&body)).await?;
-                decode_message(&answer)
+                let page: Vec<T> = decode_message(&answer)?;
+                let sent = page.len();
+                Ok((sent, page.into_iter().filter_map(convert).collect()))
             }
         })
         .await

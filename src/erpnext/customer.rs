@@ -56,7 +56,7 @@ impl ErpClient {
     ) -> Result<std::collections::HashMap<String, i64>, ErpError> {
         let s = self.schema();
         let mut links = std::collections::HashMap::new();
-        for batch in customers.chunks(500) {
+        for batch in customers.chunks(1000) {
             let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
             let query = ListQuery::new(&s.customer_doctype, &["name", s.telegram_field.as_str()])
                 .filter("name", "in", names)

@@ -17,7 +17,7 @@ use crate::ledger::Instalment;
 const IN_BATCH: usize = 40;
 const PAGE: usize = 100;
 /// Names per `in` filter and rows per page for bulk reads (reminders), sent as a JSON body.
-const BULK_BATCH: usize = 500;
+const BULK_BATCH: usize = 1000;
 const BULK_PAGE: usize = 1000;
 
 /// How a list is read: a GET for a customer's handful of contracts, a POST with a JSON body
@@ -244,6 +244,29 @@ impl ErpClient {
         Ok(all)
     }
 
+    /// The schedule rows due up to `until` of many contracts (reminders: later rows do not
+    /// change what is owed on earlier ones), converted page by page.
+    pub async fn schedules_until(
+        &self,
+        contracts: &[String],
+        until: NaiveDate,
+    ) -> Result<Vec<(String, Instalment)>, ErpError> {
+        let mut all = Vec::new();
+        for batch in contracts.chunks(BULK_BATCH) {
+            let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
+            let query = self
+                .schedule_query()
+                .filter("parent", "in", names)
+                .filter("due_date", "<=", until.format("%Y-%m-%d").to_string())
+                .page_length(BULK_PAGE * 5);
+            all.extend(
+                self.list_post_with(&query, |r: Map<String, Value>| Some((text(&r, "parent")?, instalment(&r)?)))
+                    .await?,
+            );
+        }
+        Ok(all)
+    }
+
     /// Schedule rows of submitted contracts due on any of `dates`, in pages (reminders).
     pub async fn instalments_due(&self, dates: &[NaiveDate]) -> Result<Vec<(String, Instalment)>, ErpError> {
         let dates: Vec<Value> = dates.iter().map(|d| Value::from(d.format("%Y-%m-%d").to_string())).collect();
@@ -253,8 +276,7 @@ impl ErpClient {
             .filter("docstatus", "=", 1)
             .order_by("parent asc, idx asc")
             .page_length(BULK_PAGE);
-        let rows = self.list_post::<Map<String, Value>>(&query).await?;
-        Ok(rows.iter().filter_map(|r| Some((text(r, "parent")?, instalment(r)?))).collect())
+        self.list_post_with(&query, |r: Map<String, Value>| Some((text(&r, "parent")?, instalment(&r)?))).await
     }
 
     fn schedule_query(&self) -> ListQuery {

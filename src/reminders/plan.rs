@@ -14,7 +14,7 @@ use crate::ledger::Instalment;
 use crate::views::model::Account;
 
 /// Contracts per planning batch: bounds memory whatever the size of the day.
-const CONTRACT_BATCH: usize = 500;
+const CONTRACT_BATCH: usize = 1000;
 
 /// One message: a contract's instalments of one kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +49,7 @@ pub struct Plan {
 
 pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result<Plan, ErpError> {
     let dates: Vec<NaiveDate> = offsets.targets(date).into_iter().map(|(d, _)| d).collect();
+    let latest = dates.iter().max().copied().unwrap_or(date);
     let due = erp.instalments_due(&dates).await?;
     let mut by_contract: BTreeMap<String, Vec<Instalment>> = BTreeMap::new();
     for (contract, row) in due {
@@ -59,7 +60,7 @@ pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result
     for batch in names.chunks(CONTRACT_BATCH) {
         let (contracts, schedules, payments) = tokio::try_join!(
             erp.contracts_named(batch),
-            erp.schedules(batch, Fetch::Bulk),
+            erp.schedules_until(batch, latest),
             erp.payments(batch, Fetch::Bulk),
         )?;
         let customers: Vec<String> =
@@ -69,11 +70,16 @@ pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result
         for (contract, row) in schedules {
             schedules_by.entry(contract).or_default().push(row);
         }
+        let mut payments_by: BTreeMap<String, Vec<PaymentRow>> = BTreeMap::new();
+        for payment in payments {
+            payments_by.entry(payment.contract.clone()).or_default().push(payment);
+        }
         for contract in contracts {
             let due_rows = by_contract.get(&contract.name).map(Vec::as_slice).unwrap_or_default();
             let schedule = schedules_by.remove(&contract.name).unwrap_or_default();
+            let paid = payments_by.remove(&contract.name).unwrap_or_default();
             let chat = links.get(&contract.customer).copied();
-            add_contract(&mut plan, contract, &schedule, &payments, due_rows, chat, date, offsets);
+            add_contract(&mut plan, contract, &schedule, &paid, due_rows, chat, date, offsets);
         }
     }
     plan.reminders = interleave(std::mem::take(&mut plan.reminders));
