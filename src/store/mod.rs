@@ -14,7 +14,10 @@ pub mod updates;
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use deadpool_redis::{Pool, Runtime, redis};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::config::RedisConfig;
 pub use begin::Begin;
@@ -70,9 +73,15 @@ fn flags_from(flat: Vec<redis::Value>) -> Vec<(Option<String>, Option<String>, b
 }
 
 /// A handle on Redis; cheap to clone.
+///
+/// Ordinary commands share one multiplexed connection that reconnects by itself (no pool
+/// checkout, whose health check would cost a round trip per command); blocking commands
+/// (`XREADGROUP … BLOCK`) take a pooled connection of their own so they never hold up others.
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    client: redis::Client,
+    shared: Arc<tokio::sync::OnceCell<ConnectionManager>>,
     keys: Keys,
 }
 
@@ -92,16 +101,45 @@ impl Store {
         let pool = cfg
             .create_pool(Some(Runtime::Tokio1))
             .map_err(|e| StoreError::Unavailable(format!("bad REDIS_URL: {e}")))?;
-        Ok(Self { pool, keys: Keys::new(&config.key_prefix) })
+        let client = redis::Client::open(config.url.expose())
+            .map_err(|e| StoreError::Unavailable(format!("bad REDIS_URL: {e}")))?;
+        Ok(Self { pool, client, shared: Arc::default(), keys: Keys::new(&config.key_prefix) })
     }
 
     pub fn keys(&self) -> &Keys {
         &self.keys
     }
 
-    /// Runs one command (or pipeline) with a connection from the pool, bounded in time.
+    /// The shared connection, made on first use (so the service starts while Redis is down).
+    async fn shared(&self) -> Result<ConnectionManager, StoreError> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(OP_TIMEOUT))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        let conn =
+            self.shared.get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config)).await?;
+        Ok(conn.clone())
+    }
+
+    /// Runs one command (or pipeline) on the shared connection, bounded in time.
     pub(crate) async fn run<T: redis::FromRedisValue>(
         &self,
+        cmd: impl FnOnce() -> redis::Pipeline,
+    ) -> Result<T, StoreError> {
+        let pipe = cmd();
+        let work = async {
+            let mut conn = self.shared().await?;
+            let value: T = pipe.query_async(&mut conn).await?;
+            Ok::<T, StoreError>(value)
+        };
+        tokio::time::timeout(OP_TIMEOUT, work).await.map_err(|_| StoreError::Timeout(OP_TIMEOUT))?
+    }
+
+    /// Runs a blocking command on a pooled connection of its own; `block` is how long Redis
+    /// may hold it.
+    pub(crate) async fn run_blocking<T: redis::FromRedisValue>(
+        &self,
+        block: Duration,
         cmd: impl FnOnce() -> redis::Pipeline,
     ) -> Result<T, StoreError> {
         let pipe = cmd();
@@ -110,7 +148,8 @@ impl Store {
             let value: T = pipe.query_async(&mut conn).await?;
             Ok::<T, StoreError>(value)
         };
-        tokio::time::timeout(OP_TIMEOUT, work).await.map_err(|_| StoreError::Timeout(OP_TIMEOUT))?
+        let limit = OP_TIMEOUT + block;
+        tokio::time::timeout(limit, work).await.map_err(|_| StoreError::Timeout(limit))?
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
