@@ -169,7 +169,7 @@ impl Validator {
         let reminders = self.reminders();
         let events = EventsConfig {
             workers: {
-                let w = self.parsed("EVENT_WORKERS", 4usize, "a whole number");
+                let w = self.parsed("EVENT_WORKERS", 16usize, "a whole number");
                 if w > 64 {
                     self.problem("EVENT_WORKERS", "must be between 0 and 64");
                 }

@@ -11,7 +11,9 @@ use super::queue::{Entry, Queue};
 use crate::config::EventsConfig;
 use crate::telemetry::metrics;
 
-const READ_BLOCK: Duration = Duration::from_secs(1);
+/// How long an idle read waits for new events; below the Redis client's 500 ms response
+/// timeout, so an idle queue is not an error.
+const READ_BLOCK: Duration = Duration::from_millis(400);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How often the queue depth gauges are refreshed.
 const DEPTH_EVERY: Duration = Duration::from_secs(5);
@@ -67,7 +69,8 @@ impl Worker {
                         });
                     }
                     if free == 0 {
-                        tokio::select! { () = &mut shutdown => break, () = tokio::time::sleep(Duration::from_millis(20)) => {} }
+                        // Every slot is busy: wait for a delivery to finish, not for a timer.
+                        tokio::select! { () = &mut shutdown => break, _ = tasks.join_next() => {} }
                     }
                 }
                 Err(e) => {
