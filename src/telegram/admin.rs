@@ -94,13 +94,7 @@ impl WebhookAdmin {
 
 /// reqwest errors print the URL, and Bot API URLs carry the token: describe without it.
 fn network_error(e: reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timeout"
-    } else if e.is_connect() {
-        "connection failed"
-    } else {
-        "request failed"
-    };
+    let kind = super::client::network_kind(&e);
     let e = e.without_url();
     match std::error::Error::source(&e) {
         Some(source) => format!("network: {kind}: {source}"),

@@ -164,6 +164,18 @@ pub fn bot(config: &TelegramConfig) -> Result<(Bot, reqwest::Client), SendError>
     Ok((bot, http))
 }
 
+/// What went wrong on the network, in words that never include the URL (Bot API URLs carry
+/// the token).
+pub(crate) fn network_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else {
+        "request failed"
+    }
+}
+
 /// Counts a Bot API call by method and result.
 fn record(method: &'static str, result: Result<(), SendError>) -> Result<(), SendError> {
     let label = match &result {
@@ -196,16 +208,7 @@ pub fn classify(e: RequestError) -> SendError {
             }
             other => SendError::Failed(other.to_string()),
         },
-        RequestError::Network(e) => {
-            let kind = if e.is_timeout() {
-                "timeout"
-            } else if e.is_connect() {
-                "connection failed"
-            } else {
-                "request failed"
-            };
-            SendError::Failed(format!("network: {kind}"))
-        }
+        RequestError::Network(e) => SendError::Failed(format!("network: {}", network_kind(&e))),
         other => SendError::Failed(other.to_string()),
     }
 }
