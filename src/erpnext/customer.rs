@@ -60,7 +60,8 @@ impl ErpClient {
             let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
             let query = ListQuery::new(&s.customer_doctype, &["name", s.telegram_field.as_str()])
                 .filter("name", "in", names)
-                .page_length(1000);
+                .page_length(1000)
+                .limit(batch.len());
             for row in self.list_post::<Map<String, Value>>(&query).await? {
                 let record = record_from(s, &row);
                 if let Some(chat) = record.telegram_id.and_then(|t| t.trim().parse::<i64>().ok()) {

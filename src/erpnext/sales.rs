@@ -294,11 +294,14 @@ impl ErpClient {
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         let mut all = Vec::new();
         for batch in names.chunks(BULK_BATCH) {
+            // At most one row per name: the limit spares the empty page after a full one.
+            let most = batch.len();
             let batch: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
             let query = ListQuery::new(&self.sales().contract_doctype, &fields)
                 .filter("name", "in", batch)
                 .filter("docstatus", "=", 1)
-                .page_length(BULK_PAGE);
+                .page_length(BULK_PAGE)
+                .limit(most);
             all.extend(
                 self.list_post::<Map<String, Value>>(&query).await?.iter().map(|r| contract_row(self.sales(), r)),
             );
