@@ -229,17 +229,12 @@ impl ErpClient {
 
     /// The schedule rows of several contracts at once (`Payment Schedule` listed directly).
     pub async fn schedules_for(&self, contracts: &[String]) -> Result<Vec<(String, Instalment)>, ErpError> {
-        self.schedules(contracts, Fetch::Get).await
-    }
-
-    pub async fn schedules(&self, contracts: &[String], fetch: Fetch) -> Result<Vec<(String, Instalment)>, ErpError> {
         let mut all = Vec::new();
-        for batch in contracts.chunks(fetch.batch()) {
+        for batch in contracts.chunks(IN_BATCH) {
             let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
-            let query = self.schedule_query().filter("parent", "in", names).page_length(fetch.page() * 5);
-            all.extend(
-                self.rows(query, fetch).await?.iter().filter_map(|r| Some((text(r, "parent")?, instalment(r)?))),
-            );
+            let query = self.schedule_query().filter("parent", "in", names).page_length(PAGE * 5);
+            let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+            all.extend(rows.iter().filter_map(|r| Some((text(r, "parent")?, instalment(r)?))));
         }
         Ok(all)
     }

@@ -61,18 +61,6 @@ pub fn encode(chat: &Chat) -> Vec<(&'static str, String)> {
 }
 
 impl Store {
-    pub async fn load_chat(&self, chat_id: i64, default_lang: Lang) -> Result<Loaded, StoreError> {
-        let key = self.keys.chat(chat_id);
-        let (fields,): (HashMap<String, String>,) = self
-            .run(|| {
-                let mut p = redis::pipe();
-                p.cmd("HGETALL").arg(&key);
-                p
-            })
-            .await?;
-        Ok(decode(chat_id, &fields, default_lang))
-    }
-
     /// Loads the chat for an input from its user, and clears its unreachable mark in the same
     /// round trip: a user who writes can be written to.
     pub async fn load_chat_for_input(&self, chat_id: i64, default_lang: Lang) -> Result<Loaded, StoreError> {
@@ -87,21 +75,6 @@ impl Store {
             })
             .await?;
         Ok(decode(chat_id, &fields, default_lang))
-    }
-
-    pub async fn save_chat(&self, chat_id: i64, chat: &Chat) -> Result<(), StoreError> {
-        let key = self.keys.chat(chat_id);
-        let fields = encode(chat);
-        self.run::<()>(|| {
-            let mut p = redis::pipe();
-            p.cmd("HSET").arg(&key);
-            for (field, value) in &fields {
-                p.arg(*field).arg(value);
-            }
-            p.ignore();
-            p
-        })
-        .await
     }
 }
 

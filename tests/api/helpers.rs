@@ -138,15 +138,7 @@ impl TestApp {
     }
 
     pub async fn post_raw(&self, body: Vec<u8>, secret: Option<&str>) -> StatusCode {
-        let mut req = self
-            .client
-            .post(format!("{}/telegram/webhook", self.address))
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(secret) = secret {
-            req = req.header("X-Telegram-Bot-Api-Secret-Token", secret);
-        }
-        req.send().await.expect("webhook answers").status()
+        send_update(&self.client, &self.address, body, secret).await.expect("webhook answers")
     }
 
     pub async fn get(&self, path: &str) -> StatusCode {
@@ -166,6 +158,20 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.handle.abort();
     }
+}
+
+/// POSTs a body to `{base}/telegram/webhook` the way Telegram does (with the secret when given).
+pub async fn send_update(
+    client: &reqwest::Client,
+    base: &str,
+    body: Vec<u8>,
+    secret: Option<&str>,
+) -> reqwest::Result<StatusCode> {
+    let mut req = client.post(format!("{base}/telegram/webhook")).header("content-type", "application/json").body(body);
+    if let Some(secret) = secret {
+        req = req.header("X-Telegram-Bot-Api-Secret-Token", secret);
+    }
+    Ok(req.send().await?.status())
 }
 
 /// The text the bot sends for a message in a language (the fixtures' users speak Russian).

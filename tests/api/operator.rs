@@ -95,18 +95,11 @@ async fn logs_never_carry_a_full_passport_or_phone_number() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let post = |update: serde_json::Value| {
-        let client = client.clone();
-        let url = format!("{url}/telegram/webhook");
+        let (client, url) = (client.clone(), url.clone());
         async move {
-            let status = client
-                .post(url)
-                .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
-                .header("content-type", "application/json")
-                .body(update.to_string())
-                .send()
+            let status = send_update(&client, &url, update.to_string().into_bytes(), Some(WEBHOOK_SECRET))
                 .await
-                .expect("answers")
-                .status();
+                .expect("answers");
             assert!(status.is_success(), "{status}");
         }
     };

@@ -143,17 +143,9 @@ async fn shutdown_lets_an_in_flight_update_finish() {
     let app = env.start_app().await;
     env.erp.set_delay(Some(Duration::from_millis(700)));
     let update = updates::command(env.uid(), USER, "/start");
-    let client = app.client.clone();
-    let url = format!("{}/telegram/webhook", app.address);
+    let (client, address) = (app.client.clone(), app.address.clone());
     let in_flight = tokio::spawn(async move {
-        client
-            .post(url)
-            .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
-            .header("content-type", "application/json")
-            .body(update.to_string())
-            .send()
-            .await
-            .map(|r| r.status())
+        send_update(&client, &address, update.to_string().into_bytes(), Some(WEBHOOK_SECRET)).await
     });
     tokio::time::sleep(Duration::from_millis(200)).await;
     app.stop().await;
