@@ -335,6 +335,7 @@ async fn run() {
         m
     });
     let (erp, redis) = tokio::join!(FakeErp::start(), TestRedis::start());
+    let erp = erp.expect("start the fake ERPNext");
     let seeded = seed(&erp, &contracts);
     warm_up(&erp, date).await;
     let customers_used = contracts.iter().map(|c| c.customer).collect::<BTreeSet<_>>();

@@ -13,6 +13,7 @@ pub mod http;
 pub mod i18n;
 pub mod ledger;
 pub mod reminders;
+pub mod sandbox;
 pub mod secret;
 pub mod setup;
 pub mod startup;

@@ -42,6 +42,7 @@ impl TestEnv {
             erpnext_bot::telemetry::init(erpnext_bot::config::LogFormat::Text);
         }
         let (erp, tg, redis) = tokio::join!(FakeErp::start(), FakeTelegram::start(), TestRedis::start());
+        let (erp, tg) = (erp.expect("start the fake ERPNext"), tg.expect("start the fake Bot API"));
         erp.seed_customer(CUSTOMER, CUSTOMER_NAME, PASSPORT, PHONE);
         TestEnv {
             erp,

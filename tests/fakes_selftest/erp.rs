@@ -33,7 +33,7 @@ pub fn names(data: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn erp_pages_default_to_20_rows() {
-    let erp = FakeErp::start().await;
+    let erp = FakeErp::start().await.expect("start the fake ERPNext");
     for i in 0..25 {
         erp.seed_customer(&format!("C-{i:02}"), &format!("Customer {i}"), &format!("AA{i:05}"), "998901234567");
     }
@@ -56,7 +56,7 @@ async fn erp_pages_default_to_20_rows() {
 
 #[tokio::test]
 async fn erp_filters_and_child_joins() {
-    let erp = FakeErp::start().await;
+    let erp = FakeErp::start().await.expect("start the fake ERPNext");
     erp.insert(
         "Payment Entry",
         json!({"name": "PE-1", "docstatus": 1, "paid_amount": 300.0, "references": [
@@ -131,7 +131,7 @@ async fn erp_filters_and_child_joins() {
 
 #[tokio::test]
 async fn erp_error_bodies_look_like_frappe() {
-    let erp = FakeErp::start().await;
+    let erp = FakeErp::start().await.expect("start the fake ERPNext");
     erp.seed_customer("C-1", "Ali", "AA1", "1");
     erp.seed_customer("C-2", "Vali", "AA2", "2");
     let (status, _, body) = get(&erp, "/api/resource/Customer/NOPE", &[]).await;
@@ -192,7 +192,7 @@ async fn erp_error_bodies_look_like_frappe() {
 
 #[tokio::test]
 async fn erp_faults_and_odd_names() {
-    let erp = FakeErp::start().await;
+    let erp = FakeErp::start().await.expect("start the fake ERPNext");
     erp.insert("Sales Order", json!({"name": "SO/2024 & #1", "docstatus": 1}));
     let (status, _, body) = get(&erp, "/api/resource/Sales%20Order/SO%2F2024%20%26%20%231", &[]).await;
     assert_eq!((status, json_of(&body)["data"]["name"].as_str()), (200, Some("SO/2024 & #1")));

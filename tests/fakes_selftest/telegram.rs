@@ -13,7 +13,7 @@ async fn telegram_speaks_to_teloxide() {
     use teloxide_core::requests::Requester;
     use teloxide_core::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ParseMode};
     use teloxide_core::{ApiError, RequestError, payloads::SendMessageSetters};
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start().await.expect("start the fake Bot API");
     let bot = bot(&tg);
     let me = bot.get_me().await.expect("getMe");
     assert_eq!((me.id.0, me.username()), (fake_telegram::BOT_ID as u64, "test_bot"));
@@ -54,7 +54,7 @@ async fn telegram_speaks_to_teloxide() {
 
 #[tokio::test]
 async fn telegram_raw_http_answers() {
-    let tg = FakeTelegram::start().await;
+    let tg = FakeTelegram::start().await.expect("start the fake Bot API");
     let client = reqwest::Client::new();
     let call = |token: &str, method: &str, body: Value| {
         client.post(format!("{}/bot{token}/{method}", tg.api_url())).json(&body).send()

@@ -1,0 +1,270 @@
+//! A stateful, Frappe-like ERPNext served over real HTTP (axum on 127.0.0.1:0) for tests and the demo.
+//!
+//! It imitates Frappe's REST API v1 as the bot uses it: `/api/resource/<DocType>[/<name>]`
+//! (list, get, insert, update), `frappe.client.get_list`, `frappe.auth.get_logged_user`,
+//! token auth, Frappe-shaped error bodies with double-encoded `_server_messages`, unique
+//! fields, child tables, permissions, and proxy faults (HTML 502/503, plain-text 429).
+//! The list semantics (default page length 20, joins duplicating parents, `ifnull`
+//! comparisons, case-insensitive strings) live in `fake_erp/query.rs`.
+
+mod eval;
+mod http;
+mod query;
+mod store;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+
+pub const API_KEY: &str = "test-key";
+pub const API_SECRET: &str = "test-secret";
+/// The user `frappe.auth.get_logged_user` reports for the test token.
+pub const API_USER: &str = "bot@example.com";
+
+/// A fault served instead of (or before) the normal answer, as a proxy or Frappe would.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    Status503Html,
+    Status502Html,
+    /// 429 with a plain-text body "Too Many Requests" and a `Retry-After` header.
+    TooManyRequests {
+        retry_after_secs: u64,
+    },
+    /// Answer normally, but only after this delay.
+    Delay(Duration),
+    /// 500 with a Frappe JSON error body (a lost database connection).
+    Status500Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Percent-decoded path.
+    pub path: String,
+    /// Percent-decoded query parameters.
+    pub query: HashMap<String, String>,
+    pub body: Option<Value>,
+}
+
+struct Inner {
+    /// Lists read under the shared lock, so that concurrent list requests are served in parallel.
+    store: RwLock<store::Store>,
+    traffic: Mutex<store::Traffic>,
+    addr: SocketAddr,
+}
+
+/// Handle to a running fake ERPNext; clones share the same server and state.
+#[derive(Clone)]
+pub struct FakeErp {
+    inner: Arc<Inner>,
+}
+
+/// A Frappe error answer: status, `exc_type`, user-facing message.
+struct ErpError {
+    status: StatusCode,
+    exc_type: &'static str,
+    message: String,
+    exception: Option<String>,
+}
+
+fn err(status: u16, exc_type: &'static str, message: impl Into<String>) -> ErpError {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    ErpError { status, exc_type, message: message.into(), exception: None }
+}
+
+/// `_server_messages`: a JSON string holding a JSON list of JSON strings.
+pub fn server_messages(messages: &[&str]) -> String {
+    let inner: Vec<String> = messages
+        .iter()
+        .map(|m| json!({"message": m, "title": "Message", "indicator": "red", "raise_exception": 1}).to_string())
+        .collect();
+    Value::from(inner).to_string()
+}
+
+impl IntoResponse for ErpError {
+    fn into_response(self) -> Response {
+        let exception = self.exception.unwrap_or_else(|| match self.message.as_str() {
+            "" => format!("frappe.exceptions.{}", self.exc_type),
+            m => format!("frappe.exceptions.{}: {m}", self.exc_type),
+        });
+        let body = json!({
+            "exc_type": self.exc_type,
+            "exception": exception,
+            "_server_messages": server_messages(&[self.message.as_str()]),
+        });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl FakeErp {
+    /// Binds 127.0.0.1:0, serves in the background, registers the standard doctypes.
+    pub async fn start() -> std::io::Result<FakeErp> {
+        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Binds `addr`, serves in the background, registers the standard doctypes.
+    pub async fn bind(addr: SocketAddr) -> std::io::Result<FakeErp> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let erp = FakeErp {
+            inner: Arc::new(Inner { store: RwLock::new(store::Store::default()), traffic: Mutex::default(), addr }),
+        };
+        for dt in ["Customer", "Sales Order", "Payment Entry", "Custom Field", "Webhook", "User"] {
+            erp.register_doctype(dt);
+        }
+        erp.register_child("Sales Order Item", "Sales Order", "items");
+        erp.register_child("Payment Schedule", "Sales Order", "payment_schedule");
+        erp.register_child("Payment Entry Reference", "Payment Entry", "references");
+        erp.add_unique("Customer", "custom_passport_series");
+        erp.add_unique("Customer", "custom_telegram_id");
+        let app = axum::Router::new().fallback(http::handle).with_state(erp.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(erp)
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.inner.addr)
+    }
+
+    fn st(&self) -> RwLockWriteGuard<'_, store::Store> {
+        self.inner.store.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn st_read(&self) -> RwLockReadGuard<'_, store::Store> {
+        self.inner.store.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn traffic(&self) -> MutexGuard<'_, store::Traffic> {
+        self.inner.traffic.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes a doctype exist (an empty list instead of 404 "DocType not found").
+    pub fn register_doctype(&self, doctype: &str) {
+        self.st().known.insert(doctype.to_string());
+    }
+
+    /// Declares that rows of `child_doctype` live in `parent_doctype.<table_field>`.
+    pub fn register_child(&self, child_doctype: &str, parent_doctype: &str, table_field: &str) {
+        let mut st = self.st();
+        st.known.insert(child_doctype.to_string());
+        st.known.insert(parent_doctype.to_string());
+        st.children.insert(child_doctype.into(), (parent_doctype.into(), table_field.into()));
+        st.generation += 1;
+    }
+
+    pub fn add_unique(&self, doctype: &str, field: &str) {
+        self.st().unique.entry(doctype.into()).or_default().push(field.into());
+    }
+
+    /// Every request on `doctype` answers 403 `PermissionError`.
+    pub fn deny(&self, doctype: &str) {
+        self.st().denied.insert(doctype.into());
+    }
+
+    pub fn allow(&self, doctype: &str) {
+        self.st().denied.remove(doctype);
+    }
+
+    /// Stores (or replaces) a document; fills `docstatus` 0, `modified`, child-row metadata.
+    pub fn insert(&self, doctype: &str, doc: Value) {
+        let mut st = self.st();
+        st.known.insert(doctype.to_string());
+        let doc = st.prepare(doctype, doc);
+        st.put(doctype, doc);
+    }
+
+    pub fn get(&self, doctype: &str, name: &str) -> Option<Value> {
+        self.st().find(doctype, name).cloned()
+    }
+
+    /// All documents of a doctype, in insertion order.
+    pub fn all(&self, doctype: &str) -> Vec<Value> {
+        self.st().docs.get(doctype).cloned().unwrap_or_default()
+    }
+
+    /// Sets one field as a change made inside ERPNext would (bumps `modified`).
+    pub fn set_field(&self, doctype: &str, name: &str, field: &str, value: Value) {
+        let mut st = self.st();
+        let Some(mut doc) = st.find(doctype, name).cloned() else {
+            panic!("set_field: no {doctype} {name} in the fake ERPNext");
+        };
+        doc[field] = value;
+        if field != "modified" {
+            doc["modified"] = Value::String(st.next_modified());
+        }
+        let doc = st.prepare(doctype, doc);
+        st.put(doctype, doc);
+    }
+
+    /// Queues `n` faults, served to the next `n` requests.
+    pub fn fail_next(&self, n: usize, kind: Fault) {
+        self.traffic().faults.extend(std::iter::repeat_n(kind, n));
+    }
+
+    /// While down, every request answers 503 with nginx's HTML page.
+    pub fn set_down(&self, down: bool) {
+        self.traffic().down = down;
+    }
+
+    /// Delays every answer by `d`.
+    pub fn set_delay(&self, d: Option<Duration>) {
+        self.traffic().delay = d;
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.traffic().requests.clone()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.traffic().requests.len()
+    }
+
+    /// Forgets the recorded requests and their timings (`answer_times`, `busy`, `span`).
+    pub fn clear_requests(&self) {
+        let mut t = self.traffic();
+        t.requests.clear();
+        t.answer_times.clear();
+        t.busy = Duration::ZERO;
+        t.first_request = None;
+        t.last_answer = None;
+    }
+
+    /// Time the fake spent answering requests — parsing, listing, serialising; not injected
+    /// delays or faults — summed over requests (concurrent ones overlap).
+    pub fn busy(&self) -> Duration {
+        self.traffic().busy
+    }
+
+    /// How long the answer to each request of `requests()` took (zero while unanswered).
+    pub fn answer_times(&self) -> Vec<Duration> {
+        self.traffic().answer_times.clone()
+    }
+
+    /// When the first request arrived and when the last answer was ready.
+    pub fn span(&self) -> Option<(Instant, Instant)> {
+        let t = self.traffic();
+        t.first_request.zip(t.last_answer)
+    }
+
+    /// A Customer as the bot expects it: no Telegram link, phone in `custom_phone_1`.
+    pub fn seed_customer(&self, name: &str, customer_name: &str, passport: &str, phone: &str) {
+        self.insert(
+            "Customer",
+            json!({
+                "name": name,
+                "customer_name": customer_name,
+                "custom_passport_series": passport,
+                "custom_phone_1": phone,
+                "mobile_no": null,
+                "custom_telegram_id": null,
+                "docstatus": 0,
+            }),
+        );
+    }
+}
