@@ -6,3 +6,4 @@ pub mod fake_erp;
 pub mod fake_telegram;
 pub mod redis;
 pub mod updates;
+pub mod webdriver;
