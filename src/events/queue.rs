@@ -19,7 +19,7 @@ use crate::store::{Store, StoreError};
 const GROUP: &str = "workers";
 const KEY_TTL_SECS: u64 = 7 * 86_400;
 
-const ACCEPT: &str = r"
+pub(crate) const ACCEPT: &str = r"
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return redis.call('XADD', KEYS[2], '*', 'key', ARGV[2], 'handled', ARGV[3], 'body', ARGV[4], 'accepted_at', ARGV[5])
 end

@@ -19,9 +19,9 @@ use crate::store::{Store, StoreError};
 const RECORD_TTL_SECS: u64 = 40 * 86_400;
 pub const LEASE_TTL: Duration = Duration::from_secs(60);
 
-const RENEW: &str =
+pub(crate) const RENEW: &str =
     r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
-const RELEASE: &str =
+pub(crate) const RELEASE: &str =
     r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 #[derive(Clone)]

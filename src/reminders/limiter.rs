@@ -9,7 +9,7 @@ use deadpool_redis::redis;
 use crate::store::{Store, StoreError};
 
 /// Returns 0 when a send may go now, else the milliseconds to wait.
-const ACQUIRE: &str = r"
+pub(crate) const ACQUIRE: &str = r"
 local pause = redis.call('PTTL', KEYS[1])
 if pause > 0 then return pause end
 if redis.call('EXISTS', KEYS[3]) == 1 then

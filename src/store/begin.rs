@@ -16,7 +16,7 @@ use super::{Store, StoreError};
 use crate::conversation::Chat;
 use crate::i18n::Lang;
 
-const BEGIN: &str = r"
+pub(crate) const BEGIN: &str = r"
 if not redis.call('SET', KEYS[1], 'p', 'NX', 'EX', ARGV[3]) then
   if redis.call('GET', KEYS[1]) == 'd' then return {'done'} end
   return {'in_progress'}

@@ -35,7 +35,7 @@ impl ChatLock {
 pub(super) const LOCK_TTL_MS: u64 = 120_000;
 const RETRY_EVERY: Duration = Duration::from_millis(20);
 
-pub(super) const UNLOCK: &str =
+pub(crate) const UNLOCK: &str =
     r"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 impl Store {
