@@ -5,8 +5,10 @@ FROM rust:1-bookworm AS builder
 WORKDIR /app
 
 # Build the dependencies alone first, against placeholder sources, so this layer stays cached
-# until Cargo.toml or Cargo.lock change.
+# until Cargo.toml, Cargo.lock or the benchmarks change. Cargo reads every target the manifest
+# declares, so the `[[bench]]` files must be there even for `--bin` (tests/packaging.rs checks).
 COPY Cargo.toml Cargo.lock ./
+COPY benches ./benches
 RUN mkdir src \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \
