@@ -10,6 +10,11 @@ USAGE:
 
 COMMANDS:
     serve                  Run the webhook server (default)
+    demo                   Try the bot with no token and no ERPNext: the real service on a
+                           built-in ERPNext and Bot API sandbox, with a web chat at
+                           http://127.0.0.1:8080/demo (uses Redis if REDIS_URL answers,
+                           else an in-memory store; refuses to run with BOT_TOKEN,
+                           ERP_BASE_URL or other real-service variables set)
     check                  Check Redis, ERPNext (credentials, fields) and the Telegram token
     webhook set            Point Telegram at PUBLIC_URL/telegram/webhook (keeps pending updates)
     webhook delete         Remove the Telegram webhook (keeps pending updates)
@@ -29,6 +34,8 @@ named by CONFIG_FILE.";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
     Serve,
+    /// `demo`: the service on its built-in sandboxes, with the web chat.
+    Demo,
     Check,
     /// `webhook set|delete|info`: the Telegram webhook registration.
     Webhook(WebhookAction),
@@ -60,7 +67,7 @@ impl Command {
             Command::Check | Command::Webhook(_) | Command::ErpSetup { .. } | Command::Reminders { .. } => {
                 Some(Purpose::Tooling)
             }
-            Command::Help | Command::Version => None,
+            Command::Demo | Command::Help | Command::Version => None,
         }
     }
 }
@@ -69,6 +76,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
         [] | ["serve"] => Ok(Command::Serve),
         ["check"] => Ok(Command::Check),
+        ["demo"] => Ok(Command::Demo),
         ["webhook", "set"] => Ok(Command::Webhook(WebhookAction::Set)),
         ["webhook", "delete"] => Ok(Command::Webhook(WebhookAction::Delete)),
         ["webhook", "info"] => Ok(Command::Webhook(WebhookAction::Info)),
@@ -115,6 +123,8 @@ mod tests {
         assert_eq!(parse_str(""), Ok(Command::Serve));
         assert_eq!(parse_str("serve"), Ok(Command::Serve));
         assert_eq!(parse_str("check"), Ok(Command::Check));
+        assert_eq!(parse_str("demo"), Ok(Command::Demo));
+        assert!(parse_str("demo --now").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod conversation;
+pub mod demo;
 pub mod erpnext;
 pub mod events;
 pub mod format;

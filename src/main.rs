@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use erpnext_bot::{
     check,
     cli::{self, Command},
-    config::Config,
+    config::{Config, LogFormat},
+    demo::DemoError,
     reminders,
     setup::{self, Report},
     startup::{Application, shutdown_signal},
@@ -22,6 +23,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if command == Command::Demo {
+        return demo();
+    }
     let Some(purpose) = command.purpose() else {
         let text =
             if command == Command::Help { cli::USAGE } else { concat!("erpnext-bot ", env!("CARGO_PKG_VERSION")) };
@@ -50,8 +54,8 @@ fn main() -> ExitCode {
             Command::ErpSetup { dry_run } => Ok(print(setup::erp::run(&config, dry_run).await)),
             Command::Reminders { send, date } => Ok(print(reminders::command::run(&config, send, date).await)),
             Command::Serve => serve(&config).await,
-            // Answered above, without configuration.
-            Command::Help | Command::Version => Ok(ExitCode::SUCCESS),
+            // Answered above, with a configuration of their own or none.
+            Command::Demo | Command::Help | Command::Version => Ok(ExitCode::SUCCESS),
         }
     });
     result.unwrap_or_else(|e| {
@@ -74,6 +78,34 @@ async fn run_check(config: &Config) -> anyhow::Result<ExitCode> {
         println!("{} {}", if line.ok { "ok  " } else { "FAIL" }, line.text);
     }
     Ok(if lines.iter().all(|l| l.ok) { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// `demo`: its own configuration (the sandboxes), refusing real-service variables.
+fn demo() -> ExitCode {
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    if let Err(e) = erpnext_bot::demo::refuse_real_services(&env) {
+        eprintln!("erpnext-bot: {e}");
+        return ExitCode::from(2);
+    }
+    let json = env.get("LOG_FORMAT").is_some_and(|f| f.trim().eq_ignore_ascii_case("json"));
+    telemetry::init(if json { LogFormat::Json } else { LogFormat::Text });
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("erpnext-bot: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(erpnext_bot::demo::run(env, shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("erpnext-bot: {e}");
+            match e {
+                DemoError::RealServices(..) | DemoError::Config(_) => ExitCode::from(2),
+                DemoError::Failed(_) => ExitCode::FAILURE,
+            }
+        }
+    }
 }
 
 /// Lines to stdout, the failure (if any) to stderr.

@@ -45,6 +45,12 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with(config, |_| axum::Router::new()).await
+    }
+
+    /// Like [`Application::build`], with `extra` routes (made once the listener's address is
+    /// known) served next to the service's own — the demo's page and API.
+    pub async fn build_with(config: &Config, extra: impl FnOnce(SocketAddr) -> axum::Router) -> anyhow::Result<Self> {
         let secret = config.telegram.webhook_secret.clone().context("TELEGRAM_WEBHOOK_SECRET is required to serve")?;
         crate::telemetry::metrics::install();
         let clients = Clients::new(config)?;
@@ -88,7 +94,9 @@ impl Application {
             time: config.reminders.time,
             timezone: config.reminders.timezone,
         };
-        Ok(Self { listener, router: http::router(state), clients, worker, scheduler })
+        let addr = listener.local_addr().context("reading the listener's address")?;
+        let router = http::router(state).merge(extra(addr));
+        Ok(Self { listener, router, clients, worker, scheduler })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

@@ -4,4 +4,5 @@
 //! neither a bot token nor an ERPNext to point at.
 
 pub mod erp;
+pub mod seed;
 pub mod telegram;

@@ -55,6 +55,8 @@ pub struct Call {
     pub method: String,
     pub params: Value,
     pub ok: bool,
+    /// The `result` answered (`Null` for failed calls).
+    pub result: Value,
     /// When the fake received it.
     pub at: std::time::SystemTime,
 }
@@ -81,10 +83,16 @@ struct State {
     webhook: Map<String, Value>,
     webhook_extra: Map<String, Value>,
     commands: Value,
+    /// Files sent with `sendDocument`, by `file_id`: (file name, bytes).
+    files: HashMap<String, (String, Bytes)>,
 }
+
+/// Told about every recorded call, after the fake has answered it (the demo's chat feed).
+pub type Observer = Arc<dyn Fn(&Call) + Send + Sync>;
 
 struct Inner {
     state: Mutex<State>,
+    observer: Mutex<Option<Observer>>,
     addr: SocketAddr,
 }
 
@@ -140,7 +148,9 @@ impl FakeTelegram {
     pub async fn bind(addr: SocketAddr) -> std::io::Result<FakeTelegram> {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let tg = FakeTelegram { inner: Arc::new(Inner { state: Mutex::new(State::default()), addr }) };
+        let tg = FakeTelegram {
+            inner: Arc::new(Inner { state: Mutex::new(State::default()), observer: Mutex::default(), addr }),
+        };
         let app = axum::Router::new().fallback(handle).with_state(tg.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -221,6 +231,24 @@ impl FakeTelegram {
         self.st().blocked.remove(&chat_id);
     }
 
+    /// Calls `observer` with every call recorded from now on.
+    pub fn observe(&self, observer: Observer) {
+        *self.inner.observer.lock().unwrap_or_else(|e| e.into_inner()) = Some(observer);
+    }
+
+    /// Takes the next message id of a chat, as Telegram numbers the messages users send too.
+    pub fn next_message_id(&self, chat_id: i64) -> i64 {
+        let mut st = self.st();
+        let counter = st.next_message_id.entry(chat_id).or_insert(0);
+        *counter += 1;
+        *counter
+    }
+
+    /// A file sent with `sendDocument`: its name and bytes.
+    pub fn file(&self, file_id: &str) -> Option<(String, Bytes)> {
+        self.st().files.get(file_id).cloned()
+    }
+
     /// Merged into every `getWebhookInfo` result, e.g. `{"ip_address": "<unknown>"}` or
     /// `{"last_error_date": 1700000000, "last_error_message": "Connection refused"}`.
     pub fn set_webhook_info_extra(&self, extra: Value) {
@@ -241,6 +269,7 @@ async fn handle(AxState(tg): AxState<FakeTelegram>, uri: Uri, headers: HeaderMap
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let parsed = body::parse_params(content_type, &body);
     let mut params = parsed.clone().unwrap_or_default();
+    let upload = take_upload(&mut params);
     for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
         params.entry(k.to_string()).or_insert(Value::String(v.into_owned()));
     }
@@ -252,14 +281,37 @@ async fn handle(AxState(tg): AxState<FakeTelegram>, uri: Uri, headers: HeaderMap
         (Some(_), Err(desc)) => Err(tg_error(400, &desc, None)),
         (Some(m), Ok(_)) => methods::answer(&mut st, m, &params),
     };
-    st.calls.push(Call {
+    if let (Ok(result), Some((file_name, bytes))) = (&outcome, upload)
+        && let Some(file_id) = result.pointer("/document/file_id").and_then(Value::as_str)
+    {
+        st.files.insert(file_id.to_string(), (file_name, bytes));
+    }
+    let call = Call {
         method: name,
         params: Value::Object(params),
         ok: outcome.is_ok(),
+        result: outcome.as_ref().map_or(Value::Null, Clone::clone),
         at: std::time::SystemTime::now(),
-    });
+    };
+    st.calls.push(call.clone());
+    drop(st);
+    let observer = tg.inner.observer.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(observer) = observer {
+        observer(&call);
+    }
     match outcome {
         Ok(result) => axum::Json(json!({"ok": true, "result": result})).into_response(),
         Err(e) => reply(e),
     }
+}
+
+/// Takes the bytes of an uploaded `document` out of the parameters (calls are recorded
+/// without them): its file name and contents.
+fn take_upload(params: &mut Map<String, Value>) -> Option<(String, Bytes)> {
+    use base64::Engine as _;
+    let document = params.get_mut("document")?.as_object_mut()?;
+    let data = document.remove("data")?;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(data.as_str()?).ok()?;
+    let name = document.get("file_name").and_then(Value::as_str).unwrap_or("document").to_string();
+    Some((name, Bytes::from(bytes)))
 }

@@ -62,7 +62,8 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     hay.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|i| i + from)
 }
 
-/// Text parts become parameters; a file part becomes `{"file_name", "size"}`.
+/// Text parts become parameters; a file part becomes `{"file_name", "size", "data"}` (`data`
+/// in base64, taken out again before the call is recorded).
 fn parse_multipart(body: &[u8], boundary: &str) -> Result<Map<String, Value>, String> {
     let delim = format!("--{boundary}");
     let mut out = Map::new();
@@ -86,7 +87,11 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Result<Map<String, Value>, St
         };
         let name = attr(" name").or_else(|| attr(";name")).unwrap_or_default();
         let value = match attr("filename") {
-            Some(file_name) => serde_json::json!({"file_name": file_name, "size": content.len()}),
+            Some(file_name) => {
+                use base64::Engine as _;
+                let data = base64::engine::general_purpose::STANDARD.encode(content);
+                serde_json::json!({"file_name": file_name, "size": content.len(), "data": data})
+            }
             None => coerce(&name, &String::from_utf8_lossy(content)),
         };
         out.insert(name, value);
