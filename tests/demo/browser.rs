@@ -88,6 +88,20 @@ async fn a_visitor_links_opens_a_contract_and_its_schedule_and_switches_language
     let placeholder = driver.attribute(&driver.find("#input").await, "placeholder").await.unwrap_or_default();
     assert!(placeholder.chars().any(|c| ('а'..='я').contains(&c)), "the page speaks Russian too: {placeholder}");
 
+    // The visitor plays ERPNext: a payment, then today's reminder pass.
+    // At phone width the ERPNext buttons sit in the folded side panel.
+    driver.click(&driver.find("#controls-toggle").await).await;
+    driver.click(&driver.wait_for("#controls.open #pay", WAIT).await).await;
+    element_with_text(&driver, "#log .note", "ACC-PAY-DEMO").await;
+    let receipt = driver.text(&bot_shows(&driver, "Платёж получен").await).await;
+    assert!(receipt.contains("SO-DEMO-00001"), "{receipt}");
+    if driver.find_all("#controls.open").await.is_empty() {
+        driver.click(&driver.find("#controls-toggle").await).await;
+    }
+    driver.click(&driver.wait_for("#controls.open #reminders", WAIT).await).await;
+    element_with_text(&driver, "#log .note", "Reminder pass").await;
+    bot_shows(&driver, "Срок оплаты сегодня").await;
+
     // Back to the card in Russian, for the picture.
     click_text(&driver, "#reply-keyboard button", "Мои договоры").await;
     click_text(&driver, "#log button.inline-btn", "SO-DEMO-00002").await;
