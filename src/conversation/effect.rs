@@ -26,6 +26,9 @@ pub enum Effect {
     /// Load a view of the customer's data and show it: edit the button's message in place
     /// when `edit`, else send a new one.
     Show { customer: String, view: View, edit: bool },
+    /// Send `lead` and the customer's summary as one message with the main menu (the F2
+    /// welcome: one message, not two; the summary alone follows `lead` if ERPNext fails).
+    Welcome { lead: Msg, customer: String },
 }
 
 /// The keyboard attached to a reply.

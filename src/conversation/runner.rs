@@ -9,10 +9,11 @@ use chrono::Utc;
 
 use super::Keyboard;
 use super::effect::Effect;
-use super::event::{Event, Input, Lookup, Outcome, View, WriteResult};
+use super::event::{Event, Input, Lookup, Outcome, Refresh, View, WriteResult};
 use super::state::{Chat, CustomerRecord};
 use super::step::{Policy, step};
 use crate::erpnext::{ErpClient, ErpError, customer::LinkWrite};
+use crate::format::split::{TELEGRAM_LIMIT, visible_len};
 use crate::i18n::{self, Lang, Msg};
 use crate::store::{Begin, ChatLock, Loaded, Store, StoreError};
 use crate::telegram::{SendError, TelegramClient, keyboards};
@@ -62,6 +63,8 @@ struct Outbox {
     callback_id: Option<String>,
     message_id: Option<i32>,
     unreachable: bool,
+    /// The summary of a customer, loaded while the customer was re-read for a welcome.
+    prefetched: Option<(String, Result<Shown, ErpError>)>,
 }
 
 impl Runner {
@@ -112,8 +115,13 @@ impl Runner {
         let mut chat = loaded.chat;
         chat.user_id = d.user_id;
         let before = chat.clone();
-        let mut outbox =
-            Outbox { chat_id: d.chat_id, callback_id: d.callback_id, message_id: d.message_id, unreachable: false };
+        let mut outbox = Outbox {
+            chat_id: d.chat_id,
+            callback_id: d.callback_id,
+            message_id: d.message_id,
+            unreachable: false,
+            prefetched: None,
+        };
         if loaded.reset {
             tracing::warn!(chat.id = d.chat_id, "stored chat state could not be decoded; starting over");
             self.send(&mut outbox, chat.lang, &Msg::SessionReset, &Keyboard::Remove).await;
@@ -166,6 +174,15 @@ impl Runner {
                 Some(Outcome::ContactCustomer { result, phone })
             }
             Effect::WriteLink { record } => Some(self.write_link(record, user).await),
+            Effect::RefreshCustomer { customer, then: Refresh::WelcomeBack } => {
+                // The welcome shows the summary: read it while the link is re-checked. It is
+                // shown only if the re-read customer is still this user's (then the same name).
+                let summary = views::load::load(&self.erp, &customer, &View::Summary, chat.lang, self.today());
+                let (record, summary) = tokio::join!(self.erp.customer(&customer), summary);
+                outbox.prefetched = Some((customer, summary));
+                let result = lookup(record, "refresh customer");
+                Some(Outcome::Refreshed { result, then: Refresh::WelcomeBack })
+            }
             Effect::RefreshCustomer { customer, then } => {
                 let result = lookup(self.erp.customer(&customer).await, "refresh customer");
                 Some(Outcome::Refreshed { result, then })
@@ -183,7 +200,48 @@ impl Runner {
                 };
                 Some(Outcome::LinkCleared { ok })
             }
-            Effect::Show { customer, view, edit } => self.show(chat.lang, &customer, view, edit, outbox).await,
+            Effect::Show { customer, view, edit } => {
+                let loaded = views::load::load(&self.erp, &customer, &view, chat.lang, self.today()).await;
+                self.show(chat.lang, &view, edit, loaded, outbox).await
+            }
+            Effect::Welcome { lead, customer } => {
+                let loaded = match outbox.prefetched.take() {
+                    Some((prefetched, loaded)) if prefetched == customer => loaded,
+                    _ => views::load::load(&self.erp, &customer, &View::Summary, chat.lang, self.today()).await,
+                };
+                self.welcome(chat.lang, &lead, loaded, outbox).await
+            }
+        }
+    }
+
+    /// The welcome and the summary in one message with the main menu; when they do not fit
+    /// one message, or the summary could not be loaded, the welcome goes first on its own.
+    async fn welcome(
+        &self,
+        lang: Lang,
+        lead: &Msg,
+        loaded: Result<Shown, ErpError>,
+        outbox: &mut Outbox,
+    ) -> Option<Outcome> {
+        let text = i18n::render(lang, lead);
+        match loaded {
+            Ok(Shown::Screen { mut screen, contracts })
+                if screen.chunks.len() == 1
+                    && screen
+                        .chunks
+                        .first()
+                        .is_some_and(|c| visible_len(&text) + 2 + visible_len(c) <= TELEGRAM_LIMIT) =>
+            {
+                let summary = screen.chunks.remove(0);
+                screen.chunks = vec![format!("{text}\n\n{summary}")];
+                screen.keyboard = Keyboard::Menu;
+                self.present(outbox, lang, screen, false).await;
+                contracts.map(Outcome::ContractsSeen)
+            }
+            other => {
+                self.send(outbox, lang, lead, &Keyboard::Menu).await;
+                self.show(lang, &View::Summary, false, other, outbox).await
+            }
         }
     }
 
@@ -191,9 +249,16 @@ impl Runner {
         Utc::now().with_timezone(&self.timezone).date_naive()
     }
 
-    /// Loads and presents a view; returns the contract names it listed, if any.
-    async fn show(&self, lang: Lang, customer: &str, view: View, edit: bool, outbox: &mut Outbox) -> Option<Outcome> {
-        match views::load::load(&self.erp, customer, &view, lang, self.today()).await {
+    /// Presents a loaded view; returns the contract names it listed, if any.
+    async fn show(
+        &self,
+        lang: Lang,
+        view: &View,
+        edit: bool,
+        loaded: Result<Shown, ErpError>,
+        outbox: &mut Outbox,
+    ) -> Option<Outcome> {
+        match loaded {
             Ok(Shown::Screen { screen, contracts }) => {
                 self.present(outbox, lang, screen, edit).await;
                 contracts.map(Outcome::ContractsSeen)
@@ -300,7 +365,8 @@ impl Runner {
     pub async fn handle_group(&self, chat_id: i64, language_code: Option<&str>) -> Result<(), StoreError> {
         if self.store.first_group_notice(chat_id).await? {
             let lang = Lang::from_telegram(language_code);
-            let mut outbox = Outbox { chat_id, callback_id: None, message_id: None, unreachable: false };
+            let mut outbox =
+                Outbox { chat_id, callback_id: None, message_id: None, unreachable: false, prefetched: None };
             self.send(&mut outbox, lang, &Msg::PrivateOnly, &Keyboard::None).await;
         }
         Ok(())

@@ -352,8 +352,8 @@ impl Machine<'_> {
     }
 
     fn welcome_back(&mut self, session: &Session) {
-        self.reply(Msg::WelcomeBack { profile: session.profile() }, Keyboard::Menu);
-        self.show(session, View::Summary, false);
+        let lead = Msg::WelcomeBack { profile: session.profile() };
+        self.out.push(Effect::Welcome { lead, customer: session.customer.clone() });
     }
 
     fn refreshed(&mut self, old: Session, result: Lookup, then: Refresh) {

@@ -66,10 +66,7 @@ fn passport(p: &str) -> crate::conversation::passport::Passport {
 }
 
 fn welcome_back() -> Vec<Effect> {
-    vec![
-        reply(Msg::WelcomeBack { profile: session().profile() }, Keyboard::Menu),
-        Effect::Show { customer: "CUST-1".into(), view: View::Summary, edit: false },
-    ]
+    vec![Effect::Welcome { lead: Msg::WelcomeBack { profile: session().profile() }, customer: "CUST-1".into() }]
 }
 
 fn show(view: View, edit: bool) -> Effect {
