@@ -37,7 +37,7 @@ const ROWS: usize = 100_000;
 /// Rows per page of the due-rows listing and of every bulk list (src/erpnext/sales.rs `BULK_PAGE`).
 const PAGE: usize = 1000;
 /// Names per `in` filter and contracts per planning batch (`BULK_BATCH`, `CONTRACT_BATCH`).
-const IN_BATCH: usize = 500;
+const IN_BATCH: usize = 1000;
 /// Schedule rows per page of the per-batch schedule listing (`BULK_PAGE * 5`).
 const SCHEDULE_PAGE: usize = PAGE * 5;
 /// The "small constant" of the request target.
@@ -287,7 +287,8 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
     Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
-/// "POST get_list Payment Schedule [due_date in]": the endpoint, doctype and `in` filters.
+/// "POST get_list Payment Schedule [due_date in]": the endpoint, doctype and `in` filters (and
+/// "group_by" for a grouped list).
 fn kind(r: &fake_erp::RecordedRequest) -> String {
     let (endpoint, doctype) = match r.path.strip_prefix("/api/resource/") {
         Some(rest) => ("resource", rest.split('/').next().unwrap_or_default().to_string()),
@@ -310,7 +311,12 @@ fn kind(r: &fake_erp::RecordedRequest) -> String {
             _ => None,
         })
         .collect();
-    format!("{} {endpoint} {doctype} [{}]", r.method, ins.join(", "))
+    // Grouped lists (paid totals) apart from lists of rows.
+    let grouped = match r.body.as_ref().and_then(|b| b.get("group_by")).and_then(Value::as_str) {
+        Some(_) => " group_by",
+        None => "",
+    };
+    format!("{} {endpoint} {doctype} [{}]{grouped}", r.method, ins.join(", "))
 }
 
 fn verdict(met: bool) -> &'static str {

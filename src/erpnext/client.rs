@@ -195,6 +195,9 @@ impl ErpClient {
             if let Some(parent) = &query.parent {
                 body["parent"] = Value::from(parent.clone());
             }
+            if let Some(group_by) = &query.group_by {
+                body["group_by"] = Value::from(group_by.clone());
+            }
             let url = &url;
             async move {
                 let answer = self.send(Method::POST, url, &[], Some(&body)).await?;

@@ -10,6 +10,8 @@ pub struct ListQuery {
     /// `[field, op, value]` or `[ChildDoctype, field, op, value]`.
     pub filters: Vec<Value>,
     pub order_by: String,
+    /// `group by` (with aggregate `fields`); `None`: no grouping.
+    pub group_by: Option<String>,
     pub page_length: usize,
     /// Stop after this many rows (`None`: page to the end).
     pub limit: Option<usize>,
@@ -24,6 +26,7 @@ impl ListQuery {
             fields: fields.iter().map(|f| (*f).to_owned()).collect(),
             filters: Vec::new(),
             order_by: "name asc".to_owned(),
+            group_by: None,
             page_length: 100,
             limit: None,
             parent: None,
@@ -37,6 +40,11 @@ impl ListQuery {
 
     pub fn order_by(mut self, order_by: &str) -> Self {
         self.order_by = order_by.to_owned();
+        self
+    }
+
+    pub fn group_by(mut self, group_by: &str) -> Self {
+        self.group_by = Some(group_by.to_owned());
         self
     }
 
@@ -62,6 +70,9 @@ impl ListQuery {
         ];
         if let Some(parent) = &self.parent {
             params.push(("parent", parent.clone()));
+        }
+        if let Some(group_by) = &self.group_by {
+            params.push(("group_by", group_by.clone()));
         }
         params
     }

@@ -3,7 +3,13 @@
 //!
 //! Payments are found through `Payment Entry Reference` rows pointing at the Sales Order (a
 //! child-table join, so a Payment Entry appears once per matching reference: exactly one row
-//! per allocation), or, where configured, through a link field on Payment Entry.
+//! per allocation), or, where configured, through a link field on Payment Entry. The views
+//! list them ([`ErpClient::payments_for`]); the reminder planner needs only each contract's
+//! total, which ERPNext sums ([`paid`]).
+
+mod paid;
+
+pub use paid::PaidTotals;
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value};

@@ -1,17 +1,20 @@
 //! Planning a day's reminders from ERPNext without asking about customers one by one: the
 //! schedule rows due on the target dates (pages), then — per batch of contracts — the
-//! contracts, their full schedules and payments (concurrently) and the customers' links.
+//! contracts, their schedules up to the latest target date and their paid totals (summed by
+//! ERPNext, one row per contract; concurrently), and the customers' links.
+//!
+//! What is owed on a due row follows from the contract's paid total alone, applied to the
+//! schedule earliest first ([`ledger::apply`]), as the views compute it from the payments.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
 use super::kinds::{Kind, Offsets};
-use crate::erpnext::sales::{ContractRow, Fetch, PaymentRow};
+use crate::erpnext::sales::ContractRow;
 use crate::erpnext::{ErpClient, ErpError};
 use crate::format::money::Money;
-use crate::ledger::Instalment;
-use crate::views::model::Account;
+use crate::ledger::{self, Instalment};
 
 /// Contracts per planning batch: bounds memory whatever the size of the day.
 const CONTRACT_BATCH: usize = 1000;
@@ -58,11 +61,8 @@ pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result
     let mut plan = Plan { rows: by_contract.values().map(Vec::len).sum(), ..Plan::default() };
     let names: Vec<String> = by_contract.keys().cloned().collect();
     for batch in names.chunks(CONTRACT_BATCH) {
-        let (contracts, schedules, payments) = tokio::try_join!(
-            erp.contracts_named(batch),
-            erp.schedules_until(batch, latest),
-            erp.payments(batch, Fetch::Bulk),
-        )?;
+        let (contracts, schedules, paid) =
+            tokio::try_join!(erp.contracts_named(batch), erp.schedules_until(batch, latest), erp.paid_totals(batch),)?;
         let customers: Vec<String> =
             contracts.iter().map(|c| c.customer.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let links = erp.telegram_links(&customers).await?;
@@ -70,16 +70,12 @@ pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result
         for (contract, row) in schedules {
             schedules_by.entry(contract).or_default().push(row);
         }
-        let mut payments_by: BTreeMap<String, Vec<PaymentRow>> = BTreeMap::new();
-        for payment in payments {
-            payments_by.entry(payment.contract.clone()).or_default().push(payment);
-        }
         for contract in contracts {
             let due_rows = by_contract.get(&contract.name).map(Vec::as_slice).unwrap_or_default();
             let schedule = schedules_by.remove(&contract.name).unwrap_or_default();
-            let paid = payments_by.remove(&contract.name).unwrap_or_default();
+            let owed = Owed { schedule: &schedule, paid: paid.of(&contract.name), due_rows };
             let chat = links.get(&contract.customer).copied();
-            add_contract(&mut plan, contract, &schedule, &paid, due_rows, chat, date, offsets);
+            add_contract(&mut plan, &contract, owed, chat, date, offsets);
         }
     }
     plan.reminders = interleave(std::mem::take(&mut plan.reminders));
@@ -104,23 +100,28 @@ fn interleave(mut reminders: Vec<Reminder>) -> Vec<Reminder> {
     keyed.into_iter().map(|(_, r)| r).collect()
 }
 
+/// What a contract owes on its due rows: its schedule (up to the latest target date), its paid
+/// total and the rows listed due on the target dates.
+struct Owed<'a> {
+    schedule: &'a [Instalment],
+    paid: Money,
+    due_rows: &'a [Instalment],
+}
+
 /// Adds one contract's reminders: the due rows still owed, grouped by kind.
-#[allow(clippy::too_many_arguments)]
 fn add_contract(
     plan: &mut Plan,
-    contract: ContractRow,
-    schedule: &[Instalment],
-    payments: &[PaymentRow],
-    due_rows: &[Instalment],
+    contract: &ContractRow,
+    owed: Owed<'_>,
     chat: Option<i64>,
     date: NaiveDate,
     offsets: &Offsets,
 ) {
-    let account = Account::new(contract, payments, schedule, date);
+    let lines = ledger::apply(owed.schedule, owed.paid, date);
     let mut by_kind: BTreeMap<Kind, Vec<(u32, NaiveDate, Money)>> = BTreeMap::new();
-    for row in due_rows {
+    for row in owed.due_rows {
         let Some(kind) = offsets.kind_for(row.due_date, date) else { continue };
-        let line = account.lines.iter().find(|l| l.instalment.idx == row.idx && l.instalment.due_date == row.due_date);
+        let line = lines.iter().find(|l| l.instalment.idx == row.idx && l.instalment.due_date == row.due_date);
         match line {
             Some(l) if l.remaining.is_positive() => {
                 by_kind.entry(kind).or_default().push((row.idx, row.due_date, l.remaining))
@@ -134,12 +135,89 @@ fn add_contract(
     };
     for (kind, lines) in by_kind {
         plan.reminders.push(Reminder {
-            contract: account.row.name.clone(),
-            customer: account.row.customer.clone(),
+            contract: contract.name.clone(),
+            customer: contract.customer.clone(),
             chat_id,
-            currency: account.row.currency.clone(),
+            currency: contract.currency.clone(),
             kind,
             lines,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 100 000 so'm, in tiyin.
+    const SO: i64 = 10_000_000;
+
+    fn date() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 6, 15).expect("date")
+    }
+
+    fn row(idx: u32, days: i64) -> Instalment {
+        Instalment { idx, due_date: date() + chrono::Duration::days(days), amount: Money(SO) }
+    }
+
+    fn contract() -> ContractRow {
+        ContractRow {
+            name: "SO-1".into(),
+            customer: "CUST-1".into(),
+            date: None,
+            status: "To Deliver and Bill".into(),
+            currency: "UZS".into(),
+            total: Money(4 * SO),
+        }
+    }
+
+    /// Plans one contract due 7 days ago, yesterday, today and in 3 days, with `paid` paid.
+    fn plan_with(paid: Money, chat: Option<i64>) -> Plan {
+        let schedule = [row(1, -7), row(2, -1), row(3, 0), row(4, 3)];
+        let offsets = Offsets { before: vec![1, 3, 5], after: vec![1, 3, 7] };
+        let mut plan = Plan::default();
+        let owed = Owed { schedule: &schedule, paid, due_rows: &schedule };
+        add_contract(&mut plan, &contract(), owed, chat, date(), &offsets);
+        plan
+    }
+
+    fn lines(plan: &Plan) -> Vec<(Kind, Vec<(u32, Money)>)> {
+        plan.reminders.iter().map(|r| (r.kind, r.lines.iter().map(|(idx, _, m)| (*idx, *m)).collect())).collect()
+    }
+
+    #[test]
+    fn the_paid_total_covers_the_earliest_rows_first_and_a_partly_paid_row_is_reminded_of_its_rest() {
+        let plan = plan_with(Money(SO + SO / 2), Some(42));
+        assert_eq!(plan.skipped_paid, 1, "row 1 is paid in full");
+        let want = vec![
+            (Kind::Before(3), vec![(4, Money(SO))]),
+            (Kind::DueToday, vec![(3, Money(SO))]),
+            (Kind::Overdue(1), vec![(2, Money(SO / 2))]),
+        ];
+        assert_eq!(lines(&plan), want);
+        assert!(plan.reminders.iter().all(|r| r.chat_id == 42 && r.contract == "SO-1" && r.currency == "UZS"));
+    }
+
+    #[test]
+    fn one_tiyin_decides_whether_a_row_is_reminded() {
+        let exact = plan_with(Money(2 * SO), Some(42));
+        assert_eq!((exact.skipped_paid, exact.reminders.len()), (2, 2));
+        let short = plan_with(Money(2 * SO - 1), Some(42));
+        assert_eq!(short.skipped_paid, 1);
+        assert!(lines(&short).contains(&(Kind::Overdue(1), vec![(2, Money(1))])), "{:?}", lines(&short));
+    }
+
+    #[test]
+    fn nothing_paid_reminds_of_every_row_and_overpaid_of_none() {
+        let nothing = plan_with(Money::ZERO, Some(42));
+        assert_eq!((nothing.skipped_paid, nothing.reminders.len()), (0, 4));
+        let overpaid = plan_with(Money(5 * SO), Some(42));
+        assert_eq!((overpaid.skipped_paid, overpaid.reminders.len()), (4, 0));
+    }
+
+    #[test]
+    fn rows_owed_by_an_unlinked_customer_are_counted_not_planned() {
+        let plan = plan_with(Money(SO), None);
+        assert_eq!((plan.skipped_paid, plan.skipped_unlinked, plan.reminders.len()), (1, 3, 0));
     }
 }

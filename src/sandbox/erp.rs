@@ -5,8 +5,10 @@
 //! token auth, Frappe-shaped error bodies with double-encoded `_server_messages`, unique
 //! fields, child tables, permissions, and proxy faults (HTML 502/503, plain-text 429).
 //! The list semantics (default page length 20, joins duplicating parents, `ifnull`
-//! comparisons, case-insensitive strings) live in `fake_erp/query.rs`.
+//! comparisons, case-insensitive strings, `group_by` with `sum`/`count`/`min`/`max` fields)
+//! live in `erp/query.rs`, `erp/eval.rs` and `erp/aggregate.rs`.
 
+mod aggregate;
 mod eval;
 mod http;
 mod query;
@@ -210,6 +212,13 @@ impl FakeErp {
     /// While down, every request answers 503 with nginx's HTML page.
     pub fn set_down(&self, down: bool) {
         self.traffic().down = down;
+    }
+
+    /// While set, lists ignore `group_by` as Frappe did before `frappe.client.get_list` took it
+    /// (frappe#22969, October 2023; v14 and v15 releases before it): the unknown argument is
+    /// dropped silently, so aggregate fields then make one row of every matching row.
+    pub fn drop_group_by(&self, dropped: bool) {
+        self.traffic().group_by_dropped = dropped;
     }
 
     /// Delays every answer by `d`.

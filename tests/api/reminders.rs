@@ -6,6 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use chrono::Duration as Days;
 use erpnext_bot::config::{Config, Purpose};
+use erpnext_bot::format::money::{Money, number};
 use erpnext_bot::reminders::command;
 use serde_json::json;
 
@@ -228,4 +229,150 @@ async fn a_reminder_that_failed_is_sent_by_the_next_run_and_nothing_else_is_repe
     assert_eq!(reminders_to(&env, FIRST_CHAT).len(), 3);
     let third = run(&env, &[]).await;
     assert!(third[0].contains("already ran"), "{third:?}");
+}
+
+const MIXED_CHAT: i64 = 7_000_001;
+
+/// One linked customer with contracts `names`, each due 7 days ago, yesterday, today and in 3
+/// days (100 000 each).
+fn seed_contracts(erp: &FakeErp, names: &[&str]) {
+    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
+    erp.insert(
+        "Customer",
+        json!({"name": "CUST-M", "customer_name": "Mixed", "custom_telegram_id": MIXED_CHAT.to_string()}),
+    );
+    for name in names {
+        let rows: Vec<_> =
+            [-7, -1, 0, 3].iter().map(|d| json!({"due_date": day(*d), "payment_amount": 100_000.0})).collect();
+        erp.insert(
+            "Sales Order",
+            json!({
+                "name": name, "customer": "CUST-M", "docstatus": 1, "currency": "UZS", "status": "To Deliver and Bill",
+                "transaction_date": day(-60), "grand_total": 400_000.0, "payment_schedule": rows,
+            }),
+        );
+    }
+}
+
+/// A Payment Entry: (name, docstatus, payment type, paid amount, references, link field value).
+fn payment(
+    name: &str,
+    docstatus: i64,
+    kind: &str,
+    paid: f64,
+    references: serde_json::Value,
+    link: Option<&str>,
+) -> serde_json::Value {
+    let posted = (today() - Days::days(2)).format("%Y-%m-%d").to_string();
+    json!({
+        "name": name, "docstatus": docstatus, "payment_type": kind, "party_type": "Customer", "party": "CUST-M",
+        "posting_date": posted, "mode_of_payment": "Cash", "paid_amount": paid, "references": references,
+        "custom_contract_reference": link,
+    })
+}
+
+fn allocation(doctype: &str, contract: &str, amount: f64) -> serde_json::Value {
+    json!({"reference_doctype": doctype, "reference_name": contract, "allocated_amount": amount})
+}
+
+/// SO-M1 gets 150 000 and SO-M2 130 000 through references: one entry split over both, a
+/// partial one; a cancelled, a draft, a Pay-type entry and a Sales Invoice reference must not
+/// count.
+fn seed_referenced_payments(erp: &FakeErp) {
+    seed_contracts(erp, &["SO-M1", "SO-M2"]);
+    let so = |c: &str, a: f64| allocation("Sales Order", c, a);
+    let entries = [
+        payment("PE-M1", 1, "Receive", 250_000.0, json!([so("SO-M1", 150_000.0), so("SO-M2", 100_000.0)]), None),
+        payment("PE-M2", 1, "Receive", 30_000.0, json!([so("SO-M2", 30_000.0)]), None),
+        payment("PE-M3", 2, "Receive", 100_000.0, json!([so("SO-M2", 100_000.0)]), None),
+        payment("PE-M4", 0, "Receive", 100_000.0, json!([so("SO-M1", 100_000.0)]), None),
+        payment("PE-M5", 1, "Pay", 100_000.0, json!([so("SO-M2", 100_000.0)]), None),
+        payment("PE-M6", 1, "Receive", 100_000.0, json!([allocation("Sales Invoice", "SO-M1", 100_000.0)]), None),
+    ];
+    for doc in entries {
+        erp.insert("Payment Entry", doc);
+    }
+}
+
+/// The planned reminders of a preview, as "<contract> <kind> [<date> <amount>]", and its summary.
+async fn preview_plan(env: &TestEnv, overrides: &[(&str, &str)]) -> (Vec<String>, String) {
+    let report = command::run(&config(env, overrides), false, None).await;
+    assert!(report.error.is_none(), "{:?}", report.error);
+    let planned =
+        report.lines.iter().filter_map(|l| l.split_once(" SO-").map(|(_, rest)| format!("SO-{rest}"))).collect();
+    (planned, report.lines.last().cloned().unwrap_or_default())
+}
+
+/// What both contracts still owe: SO-M1 has 150 000 paid, SO-M2 130 000.
+fn owed_by_mixed_contracts() -> Vec<String> {
+    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
+    let line = |c: &str, kind: &str, d: i64, tiyin: i64| format!("{c} {kind} [{} {}]", day(d), number(Money(tiyin)));
+    let mut want = vec![
+        line("SO-M1", "b3", 3, 10_000_000),
+        line("SO-M1", "d0", 0, 10_000_000),
+        line("SO-M1", "o1", -1, 5_000_000),
+        line("SO-M2", "b3", 3, 10_000_000),
+        line("SO-M2", "d0", 0, 10_000_000),
+        line("SO-M2", "o1", -1, 7_000_000),
+    ];
+    want.sort();
+    want
+}
+
+/// The Payment Entry lists the planner asked for.
+fn payment_lists(env: &TestEnv) -> Vec<serde_json::Value> {
+    let requests = env.erp.requests().into_iter().filter(|r| r.path.ends_with("frappe.client.get_list"));
+    requests.filter_map(|r| r.body).filter(|b| b["doctype"] == "Payment Entry").collect()
+}
+
+#[tokio::test]
+async fn the_paid_totals_count_submitted_receive_allocations_per_contract_in_one_grouped_request() {
+    let env = TestEnv::new().await;
+    seed_referenced_payments(&env.erp);
+    let (mut planned, summary) = preview_plan(&env, &[]).await;
+    planned.sort();
+    assert_eq!(planned, owed_by_mixed_contracts(), "{summary}");
+    assert!(summary.contains("8 due rows, 6 reminders planned") && summary.contains("skipped: 2 paid"), "{summary}");
+    let lists = payment_lists(&env);
+    assert_eq!(lists.len(), 1, "one grouped request for the batch: {lists:#?}");
+    assert_eq!(lists[0]["group_by"], "`tabPayment Entry Reference`.`reference_name`");
+    assert!(lists[0]["limit_page_length"].as_u64() >= Some(2), "{}", lists[0]);
+}
+
+#[tokio::test]
+async fn with_a_link_field_the_paid_totals_sum_the_entries_naming_the_contract() {
+    let env = TestEnv::new().await;
+    seed_contracts(&env.erp, &["SO-M1", "SO-M2"]);
+    // References do not count on such a site: only the link field does.
+    let elsewhere = json!([allocation("Sales Order", "SO-M2", 100_000.0)]);
+    let entries = [
+        payment("PE-L1", 1, "Receive", 150_000.0, elsewhere, Some("SO-M1")),
+        payment("PE-L2", 1, "Receive", 100_000.0, json!([]), Some("SO-M2")),
+        payment("PE-L3", 1, "Receive", 30_000.0, json!([]), Some("SO-M2")),
+        payment("PE-L4", 2, "Receive", 100_000.0, json!([]), Some("SO-M2")),
+        payment("PE-L5", 1, "Pay", 100_000.0, json!([]), Some("SO-M1")),
+        payment("PE-L6", 1, "Receive", 100_000.0, json!([]), None),
+    ];
+    for doc in entries {
+        env.erp.insert("Payment Entry", doc);
+    }
+    let (mut planned, summary) = preview_plan(&env, &[("ERP_PAYMENT_LINK_FIELD", "custom_contract_reference")]).await;
+    planned.sort();
+    assert_eq!(planned, owed_by_mixed_contracts(), "{summary}");
+    let lists = payment_lists(&env);
+    assert_eq!(lists.len(), 1, "{lists:#?}");
+    assert_eq!(lists[0]["group_by"], "`tabPayment Entry`.`custom_contract_reference`");
+}
+
+#[tokio::test]
+async fn a_site_that_ignores_group_by_gets_the_same_plan_from_every_allocation() {
+    let env = TestEnv::new().await;
+    seed_referenced_payments(&env.erp);
+    env.erp.drop_group_by(true);
+    let (mut planned, summary) = preview_plan(&env, &[]).await;
+    planned.sort();
+    assert_eq!(planned, owed_by_mixed_contracts(), "{summary}");
+    let lists = payment_lists(&env);
+    assert_eq!(lists.len(), 2, "the grouped request, then the allocations: {lists:#?}");
+    assert!(lists[1].get("group_by").is_none(), "{}", lists[1]);
 }

@@ -222,3 +222,183 @@ async fn erp_faults_and_odd_names() {
     let (status, _, _) = get(&erp, "/api/resource/Sales Order", &[]).await;
     assert!(status == 200 && started.elapsed() >= std::time::Duration::from_millis(200));
 }
+
+/// POST `frappe.client.get_list` with `body`: (status, JSON answer).
+async fn get_list(erp: &FakeErp, body: Value) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/method/frappe.client.get_list", erp.base_url()))
+        .header("Authorization", AUTH)
+        .json(&body)
+        .send()
+        .await
+        .expect("post");
+    let status = resp.status().as_u16();
+    (status, resp.json::<Value>().await.expect("json"))
+}
+
+/// Payment Entries with allocations to several contracts, a cancelled and a Pay-type entry,
+/// another reference doctype, amounts whose float sum is inexact, and an entry without
+/// references.
+fn seed_payments(erp: &FakeErp) {
+    let pe = |name: &str, docstatus: i64, kind: &str, party: &str, paid: f64, refs: Value| {
+        json!({"name": name, "docstatus": docstatus, "payment_type": kind, "party": party, "paid_amount": paid,
+               "posting_date": "2025-06-01", "references": refs})
+    };
+    let so = |name: &str, amount: f64| json!({"reference_doctype": "Sales Order", "reference_name": name, "allocated_amount": amount});
+    let entries = [
+        pe(
+            "PE-1",
+            1,
+            "Receive",
+            "C-1",
+            350.0,
+            json!([so("SO-1", 100.0), so("SO-1", 200.0), so("SO-2", 50.0),
+            {"reference_doctype": "Sales Invoice", "reference_name": "SO-1", "allocated_amount": 999.0}]),
+        ),
+        pe("PE-2", 2, "Receive", "C-1", 70.0, json!([so("SO-1", 70.0)])),
+        pe("PE-3", 1, "Pay", "C-2", 40.0, json!([so("SO-2", 40.0)])),
+        pe("PE-4", 1, "Receive", "C-2", 5.0, json!([so("so-2", 5.0)])),
+        pe("PE-5", 1, "Receive", "C-2", 0.3, json!([so("SO-3", 0.1), so("SO-3", 0.2)])),
+        pe("PE-6", 1, "Receive", "C-3", 9.0, json!([])),
+    ];
+    for doc in entries {
+        erp.insert("Payment Entry", doc);
+    }
+}
+
+/// The reminder planner's query: paid per contract, grouped on the joined reference rows.
+fn paid_per_contract(extra: Value) -> Value {
+    let mut body = json!({
+        "doctype": "Payment Entry",
+        "fields": [
+            "`tabPayment Entry Reference`.`reference_name` as contract",
+            "sum(`tabPayment Entry Reference`.`allocated_amount`) as paid",
+            "count(*) as n",
+            "count(distinct `tabPayment Entry Reference`.`reference_name`) as contracts",
+            "min(`tabPayment Entry Reference`.`allocated_amount`) as smallest",
+        ],
+        "filters": [
+            ["Payment Entry Reference", "reference_doctype", "=", "Sales Order"],
+            ["Payment Entry Reference", "reference_name", "in", ["SO-1", "SO-2", "SO-3", "SO-9"]],
+            ["Payment Entry", "docstatus", "=", 1],
+            ["Payment Entry", "payment_type", "=", "Receive"],
+        ],
+        "group_by": "`tabPayment Entry Reference`.`reference_name`",
+        "order_by": "`tabPayment Entry Reference`.`reference_name` asc",
+        "limit_page_length": 10,
+    });
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        body[k.as_str()] = v.clone();
+    }
+    body
+}
+
+#[tokio::test]
+async fn erp_group_by_sums_the_joined_rows_left_by_the_filters() {
+    let erp = FakeErp::start().await.expect("start the fake ERPNext");
+    seed_payments(&erp);
+    let (status, body) = get_list(&erp, paid_per_contract(json!({}))).await;
+    assert_eq!(status, 200, "{body}");
+    // SO-1: 100 + 200 (not the cancelled 70, not the Sales Invoice's 999); SO-2: 50 + 5 ("so-2"
+    // groups with it, as in a case-insensitive collation; not the Pay entry's 40); SO-3: an
+    // exact decimal sum; SO-9: no payment, no group; PE-6: no reference, no row.
+    let want = json!([
+        {"contract": "SO-1", "paid": 300.0, "n": 2, "contracts": 1, "smallest": 100.0},
+        {"contract": "SO-2", "paid": 55.0, "n": 2, "contracts": 1, "smallest": 5.0},
+        {"contract": "SO-3", "paid": 0.3, "n": 2, "contracts": 1, "smallest": 0.1},
+    ]);
+    assert_eq!(body, json!({"message": want}));
+
+    let (_, body) = get_list(&erp, paid_per_contract(json!({"limit_start": 1, "limit_page_length": 1}))).await;
+    assert_eq!(body["message"], json!([want[1]]), "pages are pages of groups");
+    let (_, body) = get_list(&erp, paid_per_contract(json!({"order_by": "paid desc"}))).await;
+    let order: Vec<&str> =
+        body["message"].as_array().into_iter().flatten().filter_map(|r| r["contract"].as_str()).collect();
+    assert_eq!(order, ["SO-1", "SO-2", "SO-3"], "ordered by an aggregate's alias");
+
+    // A field of the main table, grouped as a link field would be; `max` too.
+    let by_party = json!({
+        "doctype": "Payment Entry", "fields": ["party", "sum(paid_amount) as paid", "max(paid_amount) as largest"],
+        "filters": [["docstatus", "=", 1], ["payment_type", "=", "Receive"]],
+        "group_by": "`tabPayment Entry`.`party`", "order_by": "party desc", "limit_page_length": 0,
+    });
+    let (_, body) = get_list(&erp, by_party).await;
+    assert_eq!(
+        body["message"],
+        json!([
+            {"party": "C-3", "paid": 9.0, "largest": 9.0},
+            {"party": "C-2", "paid": 5.3, "largest": 5.0},
+            {"party": "C-1", "paid": 350.0, "largest": 350.0},
+        ])
+    );
+
+    // Aggregates without group_by: one row over every matching row, even over none.
+    let total = |filters: Value| json!({"doctype": "Payment Entry", "fields": ["sum(paid_amount) as total", "count(*)"], "filters": filters});
+    let (_, body) = get_list(&erp, total(json!([["docstatus", "=", 1]]))).await;
+    assert_eq!(body["message"], json!([{"total": 404.3, "count(*)": 5}]));
+    let (_, body) = get_list(&erp, total(json!([["name", "=", "NOPE"]]))).await;
+    assert_eq!(body["message"], json!([{"total": null, "count(*)": 0}]));
+
+    // The same through GET /api/resource (query-string arguments).
+    let params = [
+        ("fields", json!(["party", "count(name) as n"]).to_string().into()),
+        ("group_by", json!("party")),
+        ("order_by", json!("party asc")),
+    ];
+    let (status, _, body) = get(&erp, "/api/resource/Payment Entry", &params).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        json_of(&body)["data"],
+        json!([{"party": "C-1", "n": 2}, {"party": "C-2", "n": 3}, {"party": "C-3", "n": 1}])
+    );
+}
+
+#[tokio::test]
+async fn erp_group_by_refuses_what_frappe_refuses() {
+    let erp = FakeErp::start().await.expect("start the fake ERPNext");
+    seed_payments(&erp);
+    let list = |fields: Value, group_by: &str| json!({"doctype": "Payment Entry", "fields": fields, "filters": [["docstatus", "=", 1]], "group_by": group_by});
+    let cases = [
+        (
+            list(json!(["ifnull(party, '') as p"]), ""),
+            417,
+            "DataError",
+            "Use of function ifnull in field is restricted",
+        ),
+        (list(json!(["avg(paid_amount)"]), ""), 417, "DataError", "Field not permitted in query: avg(paid_amount)"),
+        (list(json!(["sum(*)"]), ""), 417, "DataError", "Field not permitted in query: sum(*)"),
+        (list(json!(["party"]), "party; drop table x"), 417, "DataError", "Illegal SQL Query"),
+        (
+            // Frappe joins no table for a field inside an aggregate.
+            list(json!(["sum(`tabPayment Entry Reference`.`allocated_amount`) as paid"]), ""),
+            403,
+            "PermissionError",
+            "Insufficient Permission for Payment Entry Reference",
+        ),
+        (
+            list(json!(["count(*) as n"]), "`tabPayment Entry Reference`.`reference_name`"),
+            417,
+            "ValidationError",
+            "Please select atleast 1 column from Payment Entry Reference to sort/group",
+        ),
+    ];
+    for (body, status, exc_type, message) in cases {
+        let (got, answer) = get_list(&erp, body.clone()).await;
+        assert_eq!((got, answer["exc_type"].as_str()), (status, Some(exc_type)), "{body}: {answer}");
+        assert_eq!(server_messages(&answer), [message], "{body}");
+    }
+}
+
+#[tokio::test]
+async fn erp_can_ignore_group_by_as_frappe_did_before_it_took_it() {
+    let erp = FakeErp::start().await.expect("start the fake ERPNext");
+    seed_payments(&erp);
+    erp.drop_group_by(true);
+    let (status, body) = get_list(&erp, paid_per_contract(json!({}))).await;
+    assert_eq!(status, 200, "{body}");
+    // One row over every matching allocation, its plain field from the first of them.
+    assert_eq!(body["message"], json!([{"contract": "SO-1", "paid": 355.3, "n": 6, "contracts": 3, "smallest": 0.1}]));
+    erp.drop_group_by(false);
+    let (_, body) = get_list(&erp, paid_per_contract(json!({}))).await;
+    assert_eq!(body["message"].as_array().map(Vec::len), Some(3));
+}

@@ -25,7 +25,7 @@ pub struct Row<'a> {
 
 impl Row<'_> {
     /// The row of table `doctype` (the main one when `None`); `None` for a NULL join.
-    fn table(&self, doctype: Option<&str>) -> Option<&Value> {
+    pub fn table(&self, doctype: Option<&str>) -> Option<&Value> {
         match doctype {
             None => Some(&*self.main),
             Some(dt) if dt == self.main_doctype => Some(&*self.main),
@@ -127,6 +127,12 @@ impl<'a> SortKey<'a> {
             },
         }
     }
+}
+
+/// SQL ordering of two values (as `order by` compares them): NULL first, numbers numerically,
+/// strings case-insensitively.
+pub fn sql_cmp(a: &Value, b: &Value) -> Ordering {
+    SortKey::of(a).cmp(&SortKey::of(b))
 }
 
 fn num(v: &Value) -> Option<f64> {

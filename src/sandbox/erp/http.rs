@@ -187,10 +187,14 @@ fn route(
         None => (decode(rest), None),
     };
     if method == Method::GET && name.is_none() {
+        let group_by_dropped = erp.traffic().group_by_dropped;
         let st = erp.st_read();
         st.check_doctype(&doctype)?;
-        let args = query::parse_args(|k| query.get(k).map(|v| Value::String(v.clone())))
+        let mut args = query::parse_args(|k| query.get(k).map(|v| Value::String(v.clone())))
             .map_err(|m| err(417, "DataError", m))?;
+        if group_by_dropped {
+            args.group_by.clear();
+        }
         return Ok(Answer::Text(st.list(&doctype, &args)?.envelope("data")));
     }
     let mut st = erp.st();
@@ -266,8 +270,14 @@ fn call_method(
                 ));
             };
             let mut parsed = query::parse_args(|k| args.get(k).cloned()).map_err(|m| err(417, "DataError", m))?;
+            if erp.traffic().group_by_dropped {
+                parsed.group_by.clear();
+            }
             let st = erp.st_read();
             if name.ends_with("get_count") {
+                // `get_count(doctype, filters)` takes no fields and no grouping.
+                parsed.columns.clear();
+                parsed.group_by.clear();
                 parsed.limit_start = 0;
                 parsed.limit_page_length = 0;
                 return Ok(json!({"message": st.list(&doctype, &parsed)?.len()}).into());

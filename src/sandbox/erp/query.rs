@@ -1,6 +1,12 @@
 //! Parsing half of the fake ERPNext's list engine: Frappe's `get_list` arguments (`fields`,
-//! `filters`, `or_filters`, `order_by`, `limit_start`, `limit_page_length` (default 20),
-//! `parent`) as they arrive in a query string (JSON text) or a JSON body. `eval.rs` runs them.
+//! `filters`, `or_filters`, `group_by`, `order_by`, `limit_start`, `limit_page_length` (default
+//! 20), `parent`) as they arrive in a query string (JSON text) or a JSON body. `eval.rs` runs
+//! them, `aggregate.rs` groups them.
+//!
+//! Fields may be aggregates, as Frappe passes them to SQL: `sum(..)`, `count(..)` (with `*` or
+//! `distinct`), `min(..)`, `max(..)`, with an alias. Frappe refuses a blacklist of functions
+//! (`sanitize_fields`: "Use of function X in field is restricted"); other functions are not
+//! imitated and are refused as any odd field is.
 
 use super::eval::OPERATORS;
 use serde_json::Value;
@@ -14,13 +20,50 @@ pub struct Filter {
     pub value: Value,
 }
 
-/// A column of `fields`: optional table, field (or `*`), output key.
+/// A column of `fields`: optional table, field (or `*`), output key; an aggregate of that
+/// field when `agg` is set (`count(*)` has the field `*`).
 #[derive(Debug, Clone)]
 pub struct Column {
     pub doctype: Option<String>,
     pub field: String,
     pub key: String,
+    pub agg: Option<Agg>,
 }
+
+/// The SQL aggregate functions the fake computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    Sum,
+    Count,
+    Min,
+    Max,
+}
+
+/// `func([distinct] column)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Agg {
+    pub func: Func,
+    pub distinct: bool,
+}
+
+/// Functions Frappe's `DatabaseQuery.sanitize_fields` refuses in fields (v14/v15).
+const BLACKLISTED_FUNCTIONS: &[&str] = &[
+    "concat",
+    "concat_ws",
+    "if",
+    "ifnull",
+    "nullif",
+    "coalesce",
+    "connection_id",
+    "current_user",
+    "database",
+    "last_insert_id",
+    "session_user",
+    "system_user",
+    "user",
+    "version",
+    "global",
+];
 
 #[derive(Debug, Clone)]
 pub struct ListArgs {
@@ -28,6 +71,8 @@ pub struct ListArgs {
     pub filters: Vec<Filter>,
     /// A row passes when any of these holds (or there are none).
     pub or_filters: Vec<Filter>,
+    /// `group by` columns (none: no grouping, unless a field is an aggregate).
+    pub group_by: Vec<Column>,
     pub order_by: Vec<(Column, bool)>,
     pub limit_start: usize,
     /// `0` means no limit.
@@ -73,7 +118,9 @@ pub fn parse_args(get: impl Fn(&str) -> Option<Value>) -> Result<ListArgs, Strin
             continue;
         }
         let (col, dir) = match part.rsplit_once(char::is_whitespace) {
-            Some((col, dir)) if !dir.ends_with('`') => (col.trim(), Some(dir.to_ascii_lowercase())),
+            Some((col, dir)) if !dir.ends_with('`') && !dir.ends_with(')') => {
+                (col.trim(), Some(dir.to_ascii_lowercase()))
+            }
             _ => (part, None),
         };
         let desc = match dir.as_deref() {
@@ -87,6 +134,7 @@ pub fn parse_args(get: impl Fn(&str) -> Option<Value>) -> Result<ListArgs, Strin
         columns,
         filters,
         or_filters,
+        group_by: parse_group_by(get("group_by"))?,
         order_by,
         limit_start: as_usize(get("limit_start"), 0)?,
         limit_page_length: as_usize(get("limit_page_length"), 20)?,
@@ -119,13 +167,76 @@ fn as_usize(v: Option<Value>, default: usize) -> Result<usize, String> {
     }
 }
 
-/// Parses "name", "`tabX`.field", "`tabX`.`field` as alias", "tabX.field".
+/// `group_by`: comma-separated plain columns. Frappe's `validate_order_by_and_group_by`
+/// refuses characters outside `a-z0-9-_ ,`'".()` as "Illegal SQL Query".
+fn parse_group_by(v: Option<Value>) -> Result<Vec<Column>, String> {
+    let raw = match v {
+        Some(Value::String(s)) if !s.trim().is_empty() => s,
+        None | Some(Value::Null) | Some(Value::String(_)) => return Ok(Vec::new()),
+        Some(other) => return Err(format!("Invalid group_by: {other}")),
+    };
+    let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_ ,`'\".()".contains(c);
+    if !raw.to_lowercase().chars().all(allowed) {
+        return Err("Illegal SQL Query".into());
+    }
+    let mut out = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let column = parse_column(part)?;
+        if column.agg.is_some() || column.field == "*" {
+            return Err(format!("Can't group on '{part}'"));
+        }
+        out.push(column);
+    }
+    Ok(out)
+}
+
+/// Parses "name", "`tabX`.field", "`tabX`.`field` as alias", "tabX.field", and the aggregates
+/// "sum(`tabX`.`field`) as alias", "count(*)", "count(distinct field)", "min(..)", "max(..)".
+/// An aggregate without an alias is keyed by its text, as MariaDB names such a column.
 pub fn parse_column(raw: &str) -> Result<Column, String> {
     let lower = raw.to_ascii_lowercase();
     let (expr, alias) = match lower.find(" as ") {
         Some(i) => (raw[..i].trim(), Some(raw[i + 4..].trim().trim_matches('`').to_string())),
         None => (raw.trim(), None),
     };
+    if let Some((name, inner)) = split_call(expr) {
+        let name = name.to_ascii_lowercase();
+        if BLACKLISTED_FUNCTIONS.contains(&name.as_str()) {
+            return Err(format!("Use of function {name} in field is restricted"));
+        }
+        let func = match name.as_str() {
+            "sum" => Func::Sum,
+            "count" => Func::Count,
+            "min" => Func::Min,
+            "max" => Func::Max,
+            _ => return Err(format!("Field not permitted in query: {raw}")),
+        };
+        let (distinct, inner) = match inner.get(..9) {
+            Some(d) if d.eq_ignore_ascii_case("distinct ") => (true, inner[9..].trim()),
+            _ => (false, inner),
+        };
+        if split_call(inner).is_some() || (inner == "*" && (func != Func::Count || distinct)) {
+            return Err(format!("Field not permitted in query: {raw}"));
+        }
+        let column = plain_column(inner, raw)?;
+        let key = alias.unwrap_or_else(|| expr.to_string());
+        return Ok(Column { key, agg: Some(Agg { func, distinct }), ..column });
+    }
+    let column = plain_column(expr, raw)?;
+    Ok(Column { key: alias.unwrap_or_else(|| column.field.clone()), ..column })
+}
+
+/// `name(inner)`: the function name and what is between its parentheses.
+fn split_call(expr: &str) -> Option<(&str, &str)> {
+    let open = expr.find('(')?;
+    let name = expr[..open].trim();
+    let ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let inner = expr[open + 1..].trim_end().strip_suffix(')')?;
+    ok.then_some((name, inner.trim()))
+}
+
+/// A column without function or alias; `raw` is what the error quotes.
+fn plain_column(expr: &str, raw: &str) -> Result<Column, String> {
     let (doctype, field) = if let Some(rest) = expr.strip_prefix("`tab") {
         let end = rest.find('`').ok_or_else(|| format!("Invalid field: {raw}"))?;
         let field = rest[end + 1..].strip_prefix('.').ok_or_else(|| format!("Invalid field: {raw}"))?;
@@ -139,7 +250,7 @@ pub fn parse_column(raw: &str) -> Result<Column, String> {
     if !ok {
         return Err(format!("Field not permitted in query: {raw}"));
     }
-    Ok(Column { key: alias.unwrap_or_else(|| field.clone()), doctype, field })
+    Ok(Column { key: field.clone(), doctype, field, agg: None })
 }
 
 fn parse_filters(v: Value) -> Result<Vec<Filter>, String> {

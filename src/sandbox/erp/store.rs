@@ -1,5 +1,6 @@
 //! Document storage of the fake ERPNext: documents per doctype in insertion order, child
-//! tables, unique fields, permissions, and the list query that joins child tables.
+//! tables, unique fields, permissions, and the list query that joins child tables (grouped by
+//! `aggregate.rs` when it has a `group_by` or aggregate fields).
 //!
 //! Lists stay fast on large data sets (benchmarks seed 100,000 contracts) without changing
 //! their answers: names are indexed, `=`/`in` filters pick their candidate documents from
@@ -7,6 +8,7 @@
 //! query is kept so that its next pages are slices. Indexes and answers belong to one
 //! generation of the store, which every write ends.
 
+use super::aggregate;
 use super::eval::{self, Row};
 use super::query::{Filter, ListArgs};
 use super::{ErpError, Fault, RecordedRequest, err};
@@ -104,6 +106,8 @@ pub(super) struct Store {
 pub(super) struct Traffic {
     pub(super) faults: VecDeque<Fault>,
     pub(super) down: bool,
+    /// See `FakeErp::drop_group_by`.
+    pub(super) group_by_dropped: bool,
     pub(super) delay: Option<Duration>,
     pub(super) requests: Vec<RecordedRequest>,
     /// Time spent answering requests (see `FakeErp::busy`).
@@ -239,8 +243,8 @@ impl Store {
             return Ok(Listed::page(Arc::new(all), args));
         }
         let key = format!(
-            "{doctype}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}",
-            args.columns, args.filters, args.or_filters, args.order_by, args.parent
+            "{doctype}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}",
+            args.columns, args.filters, args.or_filters, args.group_by, args.order_by, args.parent
         );
         let kept = {
             let mut cache = self.cache();
@@ -275,7 +279,9 @@ impl Store {
         let mut joined: Vec<(String, String)> = Vec::new();
         if child_of.is_none() {
             let referenced = args.filters.iter().chain(&args.or_filters).filter_map(|f| f.doctype.clone());
-            let referenced = referenced.chain(args.columns.iter().filter_map(|c| c.doctype.clone()));
+            // Frappe joins no table for a field inside an aggregate (`extract_tables`).
+            let plain = args.columns.iter().filter(|c| c.agg.is_none());
+            let referenced = referenced.chain(plain.filter_map(|c| c.doctype.clone()));
             let referenced = referenced.chain(args.order_by.iter().filter_map(|(c, _)| c.doctype.clone()));
             for dt in referenced.filter(|d| d != doctype) {
                 match self.children.get(&dt) {
@@ -290,6 +296,9 @@ impl Store {
                 }
             }
         }
+        let mut tables: Vec<&str> = vec![doctype];
+        tables.extend(joined.iter().map(|(d, _)| d.as_str()).chain(child_of.map(|(p, _)| p.as_str())));
+        aggregate::check_tables(&tables, args)?;
         let filters: Vec<eval::Compiled<'_>> = args.filters.iter().map(eval::Compiled::new).collect();
         let mut rows: Vec<Row<'_>> = Vec::new();
         if let Some((parent_dt, table)) = child_of {
@@ -365,6 +374,9 @@ impl Store {
             if any_or && eval::row_matches(&row, &filters).map_err(bad)? {
                 kept.push(row);
             }
+        }
+        if aggregate::is_grouped(args) {
+            return Ok(aggregate::group(&kept, args));
         }
         eval::sort_rows(&mut kept, &args.order_by);
         Ok(kept.iter().map(|r| eval::project(r, &args.columns)).collect())
