@@ -14,8 +14,9 @@
 //! 4. per scenario, drives it at fixed concurrency with distinct update ids from many users (each
 //!    connection has its own users, so no two requests wait for the same chat lock):
 //!    - `/start` of a linked customer: POST /telegram/webhook; the bot re-reads the customer while
-//!      it loads the summary (contracts; payments ‖ schedules) and sends one message (welcome back
-//!      with the summary; two messages before 2026-11-26);
+//!      it loads the summary (contracts with their schedules joined; then payments) and sends one
+//!      message (welcome back with the summary; before 2026-11-26: two messages, and the
+//!      schedules read separately);
 //!    - a contract-card button (`c:<ref>`): answerCallbackQuery, contract ‖ payments, editMessageText;
 //!    - a burst of signed Payment Entry events to POST /erpnext/events, delivered by the bot's
 //!      worker (payment entry, contract ‖ payments, customer, then sendMessage).
@@ -212,6 +213,8 @@ struct CannedCustomer {
     /// `{"data":[row]}` for the lookup by Telegram id.
     by_telegram: Bytes,
     contract_list: Bytes,
+    /// The contract list with the schedule joined as columns (one row per instalment).
+    contract_schedule_list: Bytes,
     contracts: Vec<CannedContract>,
 }
 
@@ -254,19 +257,21 @@ impl Dataset {
             "name": name, "customer_name": display_name(i), "custom_passport_series": passport(i),
             "custom_telegram_id": user_of(i).to_string(), "custom_phone_1": phone(i), "mobile_no": null,
         });
-        let contracts: Vec<(Value, CannedContract)> =
+        let contracts: Vec<(Value, Vec<Value>, CannedContract)> =
             (1..=contract_count(i)).map(|j| Self::contract(today, i, j)).collect();
-        let list: Vec<Value> = contracts.iter().map(|(row, _)| row.clone()).collect();
+        let list: Vec<Value> = contracts.iter().map(|(row, _, _)| row.clone()).collect();
+        let joined: Vec<Value> = contracts.iter().flat_map(|(_, joined, _)| joined.clone()).collect();
         CannedCustomer {
             doc: data(doc),
             by_telegram: data(json!([row])),
             contract_list: data(Value::Array(list)),
-            contracts: contracts.into_iter().map(|(_, c)| c).collect(),
+            contract_schedule_list: data(Value::Array(joined)),
+            contracts: contracts.into_iter().map(|(_, _, c)| c).collect(),
         }
     }
 
-    /// A contract's list row and its canned answers.
-    fn contract(today: NaiveDate, i: usize, j: usize) -> (Value, CannedContract) {
+    /// A contract's list row, its rows joined with the schedule, and its canned answers.
+    fn contract(today: NaiveDate, i: usize, j: usize) -> (Value, Vec<Value>, CannedContract) {
         let name = contract_name(i, j);
         let start = -120 - 30 * (j as i64 - 1);
         let price = 9_000_000.0 + 500_000.0 * (i % 7) as f64 + 2_000_000.0 * (j - 1) as f64;
@@ -337,7 +342,18 @@ impl Dataset {
         let payment_refs: Vec<&str> = payment_rows.iter().map(String::as_str).collect();
         let schedule_refs: Vec<&str> = schedule_rows.iter().map(String::as_str).collect();
         let canned = CannedContract { doc: data(doc), payments: rows(&payment_refs), schedule: rows(&schedule_refs) };
-        (row, canned)
+        let joined = due
+            .iter()
+            .enumerate()
+            .map(|(k, (offset, amount))| {
+                let mut r = row.clone();
+                r["schedule_idx"] = json!(k + 1);
+                r["schedule_due_date"] = json!(Self::day(today, *offset));
+                r["schedule_amount"] = json!(amount);
+                r
+            })
+            .collect();
+        (row, joined, canned)
     }
 
     fn contract_of(&self, (i, j): (usize, usize)) -> Option<&CannedContract> {
@@ -437,7 +453,9 @@ fn erp_answer(d: &Dataset, method: &Method, path: &str, uri: &Uri) -> (usize, Op
         }
         ("Sales Order", None) => {
             let customer = customer_ref(&query_param(uri, "filters")).and_then(|i| d.customers.get(i));
-            (3, Some(customer.map_or_else(|| Bytes::from_static(br#"{"data":[]}"#), |c| c.contract_list.clone())))
+            let joined = query_param(uri, "fields").contains("schedule_due_date");
+            let answer = customer.map(|c| if joined { &c.contract_schedule_list } else { &c.contract_list });
+            (3, Some(answer.cloned().unwrap_or_else(|| Bytes::from_static(br#"{"data":[]}"#))))
         }
         ("Payment Entry", Some(name)) => (4, event_customer(name).map(|i| d.payment_entry(name, i))),
         ("Payment Entry", None) => (5, Some(d.joined(&query_param(uri, "filters"), |c| &c.payments))),
@@ -800,12 +818,13 @@ impl Scenario {
     }
 
     /// What the texts of one processed update contain when the bot did its full work.
-    fn expected_text(self) -> &'static str {
+    fn expected_text(self) -> &'static [&'static str] {
         match self {
-            // The welcome back shows the customer's name, then the summary in the same message.
-            Scenario::Start => "Ali Valiyev ",
+            // The welcome back shows the customer's name, then the summary in the same message
+            // with the nearest payment (read from the schedule rows).
+            Scenario::Start => &["Ali Valiyev ", "Ближайший платёж"],
             // The card and the payment notice name the contract.
-            Scenario::ContractCard | Scenario::Events => "SO-2026-",
+            Scenario::ContractCard | Scenario::Events => &["SO-2026-"],
         }
     }
 
@@ -990,7 +1009,8 @@ impl World {
         let texts = self.tg.take_captured();
         let mut problems = Vec::new();
         let apology = erpnext_bot::i18n::render(Lang::Ru, &erpnext_bot::i18n::Msg::ErpUnavailable);
-        if texts.contains(&apology) || !texts.iter().any(|t| t.contains(scenario.expected_text())) {
+        let complete = |t: &String| scenario.expected_text().iter().all(|want| t.contains(want));
+        if texts.contains(&apology) || !texts.iter().any(complete) {
             problems.push(format!("{}: unexpected replies {texts:?}", scenario.title()));
         }
         if driven.ok != 1 {

@@ -173,6 +173,46 @@ impl ErpClient {
         Ok(rows.iter().map(|r| contract_row(self.sales(), r)).collect())
     }
 
+    /// The customer's submitted contracts with their schedule rows, in one list request: the
+    /// schedule joined as child-table columns (one row per instalment; a contract without
+    /// schedule rows comes once, with empty columns), newest contract first, rows by due date.
+    pub async fn contracts_with_schedules(
+        &self,
+        customer: &str,
+    ) -> Result<(Vec<ContractRow>, Vec<(String, Instalment)>), ErpError> {
+        let s = self.sales();
+        let (parent, child) = (format!("`tab{}`", s.contract_doctype), format!("`tab{}`", s.schedule_doctype));
+        let mut fields = self.contract_fields();
+        fields.extend([
+            format!("{child}.`idx` as schedule_idx"),
+            format!("{child}.`due_date` as schedule_due_date"),
+            format!("{child}.`payment_amount` as schedule_amount"),
+        ]);
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let order = format!(
+            "{parent}.`transaction_date` desc, {parent}.`name` desc, {child}.`due_date` asc, {child}.`idx` asc"
+        );
+        let query = ListQuery::new(&s.contract_doctype, &fields)
+            .filter("customer", "=", customer)
+            .filter("docstatus", "=", 1)
+            .order_by(&order)
+            .page_length(PAGE * 5);
+        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        let mut contracts: Vec<ContractRow> = Vec::new();
+        let mut schedules = Vec::new();
+        for r in &rows {
+            let row = contract_row(s, r);
+            if let Some(due_date) = date(r, "schedule_due_date") {
+                let idx = r.get("schedule_idx").and_then(Value::as_u64).unwrap_or_default() as u32;
+                schedules.push((row.name.clone(), Instalment { idx, due_date, amount: money(r, "schedule_amount") }));
+            }
+            if contracts.last().is_none_or(|c| c.name != row.name) {
+                contracts.push(row);
+            }
+        }
+        Ok((contracts, schedules))
+    }
+
     /// One contract with items and schedule; `None` when it does not exist.
     pub async fn contract(&self, name: &str) -> Result<Option<ContractDoc>, ErpError> {
         match self.get_doc::<Map<String, Value>>(&self.sales().contract_doctype, name).await {
@@ -231,18 +271,6 @@ impl ErpClient {
         .page_length(fetch.page());
         let rows = self.rows(query, fetch).await?;
         Ok(rows.iter().filter_map(|r| payment_row(s, r)).collect())
-    }
-
-    /// The schedule rows of several contracts at once (`Payment Schedule` listed directly).
-    pub async fn schedules_for(&self, contracts: &[String]) -> Result<Vec<(String, Instalment)>, ErpError> {
-        let mut all = Vec::new();
-        for batch in contracts.chunks(IN_BATCH) {
-            let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
-            let query = self.schedule_query().filter("parent", "in", names).page_length(PAGE * 5);
-            let rows: Vec<Map<String, Value>> = self.list(&query).await?;
-            all.extend(rows.iter().filter_map(|r| Some((text(r, "parent")?, instalment(r)?))));
-        }
-        Ok(all)
     }
 
     /// The schedule rows due up to `until` of many contracts (reminders: later rows do not

@@ -63,15 +63,15 @@ pub async fn load(
     }
 }
 
-/// All the customer's contracts with payments and schedules (3 requests, the last two
-/// concurrent).
+/// All the customer's contracts with schedules (one request, the schedule joined), then
+/// their payments (one more).
 async fn accounts(erp: &ErpClient, customer: &str, today: NaiveDate) -> Result<Vec<model::Account>, ErpError> {
-    let rows = erp.contracts_of(customer).await?;
+    let (rows, schedules) = erp.contracts_with_schedules(customer).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
-    let (payments, schedules) = tokio::try_join!(erp.payments_for(&names), erp.schedules_for(&names))?;
+    let payments = erp.payments_for(&names).await?;
     Ok(model::accounts(rows, &payments, &schedules, today))
 }
 

@@ -73,8 +73,8 @@ async fn start_sends_one_welcome_with_the_summary_read_while_the_link_is_checked
     assert_eq!(sends.len(), 1, "welcome and summary are one message: {sends:?}");
     let text = sends[0].params["text"].as_str().unwrap_or_default();
     assert!(text.starts_with("👋") && text.contains("Договоров: <b>2</b>"), "{text}");
-    // Customer ‖ contracts, then payments ‖ schedules: two waits of 150 ms, not three.
-    assert_eq!(env.erp.request_count(), 4, "{:?}", env.erp.requests());
+    // Customer ‖ contracts with their schedules, then payments: two waits of 150 ms, not three.
+    assert_eq!(env.erp.request_count(), 3, "{:?}", env.erp.requests());
     assert!(took < std::time::Duration::from_millis(440), "the summary is read while the link is checked: {took:?}");
 }
 
@@ -90,4 +90,23 @@ async fn a_summary_read_ahead_is_not_shown_when_the_link_is_gone() {
     let texts = env.texts(USER);
     assert_eq!(texts, vec![say(Msg::LinkGone), say(Msg::AskPassport)]);
     assert!(!texts.concat().contains("Договоров"), "no summary: {texts:?}");
+}
+
+#[tokio::test]
+async fn a_contract_without_schedule_rows_still_counts_in_the_summary() {
+    let env = TestEnv::new().await;
+    crate::fixtures::seed(&env.erp);
+    env.erp.insert(
+        "Sales Order",
+        json!({
+            "name": "SO-2026-00050", "customer": CUSTOMER, "docstatus": 1, "currency": "UZS",
+            "transaction_date": "2026-01-05", "status": "To Deliver and Bill", "grand_total": 700_000.0,
+            "items": [], "payment_schedule": [],
+        }),
+    );
+    let app = env.start_app().await;
+    link(&env, &app, USER).await;
+    app.post(&updates::command(env.uid(), USER, "/start")).await;
+    let last = env.last_text(USER);
+    assert!(last.contains("Договоров: <b>3</b>"), "the joined list keeps a contract with no rows: {last}");
 }
