@@ -194,6 +194,7 @@ pub async fn run(
     let (erp, telegram) = tokio::try_join!(FakeErp::bind(loopback), FakeTelegram::bind(loopback))
         .context("starting the sandboxes")
         .map_err(DemoError::Failed)?;
+    telegram.set_identity("Demo Shop", "demo_shop_bot");
     let sandbox = Sandbox { erp, telegram, telegram_secret: random_secret(), erp_secret: random_secret() };
     let config = config(&env, &sandbox, &redis_url)?;
     if let Storage::Redis(url) = &storage {

@@ -122,11 +122,9 @@ fn chat_ok(chat: i64) -> Result<i64, Refusal> {
     if CHAT_IDS.contains(&chat) { Ok(chat) } else { Err(refuse(StatusCode::BAD_REQUEST, "chat must be a positive id")) }
 }
 
-async fn info() -> Json<Value> {
-    Json(json!({
-        "bot": {"name": "Demo Shop", "username": crate::sandbox::telegram::BOT_USERNAME},
-        "customers": CUSTOMERS,
-    }))
+async fn info(State(demo): Shared) -> Json<Value> {
+    let me = demo.sandbox.telegram.me();
+    Json(json!({"bot": {"name": me["first_name"], "username": me["username"]}, "customers": CUSTOMERS}))
 }
 
 #[derive(Deserialize)]
@@ -224,7 +222,7 @@ fn update_for(demo: &Demo, req: &Send, chat: i64) -> Result<Value, Refusal> {
                 "id": callback_id(chat, demo.next_callback.fetch_add(1, Ordering::Relaxed)),
                 "from": user(chat, lang),
                 "message": {
-                    "message_id": cb.message_id, "from": crate::sandbox::telegram::bot_user(), "chat": private_chat(chat),
+                    "message_id": cb.message_id, "from": demo.sandbox.telegram.me(), "chat": private_chat(chat),
                     "date": now - 1, "text": "…",
                 },
                 "chat_instance": format!("demo-{chat}"),

@@ -83,6 +83,8 @@ struct State {
     webhook: Map<String, Value>,
     webhook_extra: Map<String, Value>,
     commands: Value,
+    /// The bot's own user (`getMe`, `from` of its messages); `None`: [`bot_user`].
+    me: Option<Value>,
     /// Files sent with `sendDocument`, by `file_id`: (file name, bytes).
     files: HashMap<String, (String, Bytes)>,
 }
@@ -229,6 +231,19 @@ impl FakeTelegram {
 
     pub fn unblock_chat(&self, chat_id: i64) {
         self.st().blocked.remove(&chat_id);
+    }
+
+    /// Names the bot (the demo's shop instead of the tests' "Test Bot", `@test_bot`).
+    pub fn set_identity(&self, first_name: &str, username: &str) {
+        let mut me = bot_user();
+        me["first_name"] = json!(first_name);
+        me["username"] = json!(username);
+        self.st().me = Some(me);
+    }
+
+    /// The bot's own user, as `getMe` answers it.
+    pub fn me(&self) -> Value {
+        self.st().me.clone().unwrap_or_else(bot_user)
     }
 
     /// Calls `observer` with every call recorded from now on.

@@ -38,6 +38,7 @@ async fn a_visitor_links_an_account_opens_a_contract_pays_and_gets_reminders() {
     let info: Value = demo.get("/demo/api/info").await.json().await.expect("info is JSON");
     assert_eq!(info["customers"].as_array().map(Vec::len), Some(3), "{info}");
     assert_eq!(info["customers"][0]["passport"], "AA1234567");
+    assert_eq!(info["bot"]["username"], "demo_shop_bot", "the sandbox bot has the demo's name: {info}");
 
     let mut chat = Chat::new(&demo, 424_242_001);
     let linked = link(&mut chat).await;

@@ -35,8 +35,9 @@ pub(super) fn answer(st: &mut State, method: &str, p: &Map<String, Value>) -> Re
     let chat_id = chat_id.unwrap_or_default();
     let message_id = p.get("message_id").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
     let now = chrono::Utc::now().timestamp();
+    let me = st.me.clone().unwrap_or_else(bot_user);
     let message = |id: i64, extra: Value| {
-        let mut m = json!({"message_id": id, "date": now, "chat": chat(chat_id), "from": bot_user()});
+        let mut m = json!({"message_id": id, "date": now, "chat": chat(chat_id), "from": me.clone()});
         if let (Value::Object(m), Value::Object(extra)) = (&mut m, extra) {
             m.extend(extra);
         }
@@ -44,7 +45,7 @@ pub(super) fn answer(st: &mut State, method: &str, p: &Map<String, Value>) -> Re
     };
     Ok(match method {
         "getMe" => {
-            let mut me = bot_user();
+            let mut me = me.clone();
             me["can_join_groups"] = json!(true);
             me["can_read_all_group_messages"] = json!(false);
             me["supports_inline_queries"] = json!(false);
