@@ -72,13 +72,11 @@ impl ErpClient {
         Ok(links)
     }
 
-    /// Reads one customer afresh; `None` when it no longer exists.
+    /// Reads one customer afresh; `None` when it no longer exists. A list request for the few
+    /// fields the bot reads, not the whole document: ERPNext skips the child tables and the
+    /// answer is a fraction of the size.
     pub async fn customer(&self, name: &str) -> Result<Option<CustomerRecord>, ErpError> {
-        match self.get_doc::<Map<String, Value>>(&self.schema().customer_doctype, name).await {
-            Ok(doc) => Ok(Some(record_from(self.schema(), &doc))),
-            Err(ErpError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.find_customer_by("name", name).await
     }
 
     /// Writes the Telegram id into the customer's link field. The caller re-read the customer
