@@ -267,8 +267,8 @@ fn linked_customer(demo: &Demo, chat: i64) -> Option<String> {
     })
 }
 
-/// The customer's first contract with something left to pay, that amount and the next
-/// instalment's amount.
+/// The customer's first contract with something left to pay, that amount and the amount of a
+/// monthly instalment (the schedule's last row: the first one is the down payment).
 fn open_contract(demo: &Demo, customer: &str) -> Option<(String, Money, Money)> {
     let payments = demo.sandbox.erp.all("Payment Entry");
     demo.sandbox.erp.all("Sales Order").into_iter().find_map(|so| {
