@@ -72,11 +72,10 @@ pub struct Sandbox {
 /// Only the service's own tuning is taken from `env`: `CONFIG_FILE` is not read.
 pub fn config(env: &BTreeMap<String, String>, sandbox: &Sandbox, redis_url: &str) -> Result<Config, DemoError> {
     refuse_real_services(env)?;
-    let mut vars: BTreeMap<String, String> = env
-        .iter()
-        .filter(|(k, _)| crate::config::KEYS.contains(&k.as_str()) && !REAL_SERVICE_KEYS.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    // The demo defines the sandbox's ERPNext (every `ERP_*`, including a site's field names).
+    let own = |k: &str| crate::config::KEYS.contains(&k) && !REAL_SERVICE_KEYS.contains(&k) && !k.starts_with("ERP_");
+    let mut vars: BTreeMap<String, String> =
+        env.iter().filter(|(k, _)| own(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut set = |k: &str, v: String| {
         vars.insert(k.into(), v);
     };
@@ -93,11 +92,6 @@ pub fn config(env: &BTreeMap<String, String>, sandbox: &Sandbox, redis_url: &str
     for (key, default) in [("LISTEN_ADDR", DEMO_LISTEN), ("REDIS_KEY_PREFIX", DEMO_PREFIX)] {
         vars.entry(key.into()).or_insert_with(|| default.into());
     }
-    // The demo defines the sandbox's ERPNext fields; a site's custom field names do not apply.
-    vars.retain(|k, _| {
-        !k.starts_with("ERP_")
-            || matches!(k.as_str(), "ERP_BASE_URL" | "ERP_API_KEY" | "ERP_API_SECRET" | "ERP_WEBHOOK_SECRET")
-    });
     let config = Config::from_sources(&vars, Purpose::Serve)?;
     for (what, url) in [("ERPNext", &config.erp.base_url), ("Bot API", &config.telegram.api_url)] {
         let loopback =

@@ -119,14 +119,7 @@ async fn erp_filters_and_child_joins() {
     assert_eq!(status, 403, "a child doctype without `parent` is a PermissionError");
 
     let body = json!({"doctype": "Payment Entry", "fields": ["name"], "filters": [["paid_amount", "<", 100]], "limit_page_length": 0});
-    let resp = reqwest::Client::new()
-        .post(format!("{}/api/method/frappe.client.get_list", erp.base_url()))
-        .header("Authorization", AUTH)
-        .json(&body)
-        .send()
-        .await
-        .expect("post");
-    assert_eq!(resp.json::<Value>().await.expect("json"), json!({"message": [{"name": "PE-2"}]}));
+    assert_eq!(get_list(&erp, body).await.1, json!({"message": [{"name": "PE-2"}]}));
 }
 
 #[tokio::test]
