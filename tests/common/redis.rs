@@ -39,13 +39,13 @@ async fn command(port: u16, args: &[&str]) -> std::io::Result<String> {
 }
 
 impl TestRedis {
-    /// Starts `redis-server` on a free port and waits until it answers PING.
+    /// Starts `redis-server` on a free port and waits until it answers (it, not another server).
     pub async fn start() -> TestRedis {
-        let dir = std::env::temp_dir().join(format!("test-redis-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("create redis work dir");
         let mut last_error = String::new();
         for _ in 0..5 {
-            let mut redis = TestRedis { port: free_port(), child: None, dir: dir.clone() };
+            // A fresh directory per attempt: a failed attempt's drop removes its own.
+            let dir = std::env::temp_dir().join(format!("test-redis-{}", uuid::Uuid::new_v4().simple()));
+            let mut redis = TestRedis { port: free_port(), child: None, dir };
             match redis.spawn().await {
                 Ok(()) => return redis,
                 Err(e) => last_error = e, // most likely the port was taken meanwhile
@@ -67,10 +67,12 @@ impl TestRedis {
     }
 
     async fn spawn(&mut self) -> Result<(), String> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| format!("redis work dir: {e}"))?;
         let log = std::fs::File::create(self.log_path()).map_err(|e| format!("redis log file: {e}"))?;
         let log_err = log.try_clone().map_err(|e| format!("redis log file: {e}"))?;
         let port = self.port.to_string();
         let dir = self.dir.to_string_lossy().into_owned();
+        let unique = self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let spawned = Command::new("redis-server")
             .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .args(["--daemonize", "no", "--dir", &dir])
@@ -87,8 +89,10 @@ impl TestRedis {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            if let Ok(reply) = command(self.port, &["PING"]).await
-                && reply.starts_with("+PONG")
+            // Ours, not another test's server that got the same port: it works in our dir
+            // (compared by the unique last component; redis reports the resolved path).
+            if let Ok(reply) = command(self.port, &["CONFIG", "GET", "dir"]).await
+                && reply.contains(unique.as_str())
             {
                 return Ok(());
             }
