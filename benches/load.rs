@@ -37,6 +37,9 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+#[path = "load/bare.rs"]
+mod bare;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -74,8 +77,14 @@ const TARGET_RATE: f64 = 2_500.0;
 const TARGET_P99_MS: f64 = 20.0;
 const TARGET_CPU_MS: f64 = 0.45;
 const TARGET_RSS_MIB: f64 = 40.0;
+/// The bare pipeline as issue 7 measured it on its machine: updates/s and CPU ms per update.
+const REFERENCE_RATE: (f64, f64) = (3_600.0, 4_500.0);
+const REFERENCE_CPU_MS: (f64, f64) = (0.25, 0.32);
 
 fn main() {
+    if std::env::var_os(bare::SERVE_VAR).is_some() {
+        bare::serve();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let code = runtime.block_on(run());
     std::process::exit(code);
@@ -675,8 +684,9 @@ fn free_port() -> u16 {
 }
 
 impl Bot {
-    async fn start(erp_url: &str, tg_url: &str, redis_url: &str) -> Bot {
-        let bin = bot_binary();
+    /// Starts the bot, or with `bare` the reference pipeline (this binary again, see bare.rs).
+    async fn start(erp_url: &str, tg_url: &str, redis_url: &str, bare: bool) -> Bot {
+        let bin = if bare { std::env::current_exe().expect("this benchmark's binary") } else { bot_binary() };
         let port = free_port();
         let log = std::env::temp_dir().join(format!("erpnext-bot-load-{port}.log"));
         let out = std::fs::File::create(&log).expect("bot log file");
@@ -695,12 +705,16 @@ impl Bot {
             ("RUST_LOG", "warn"),
             ("HOSTNAME", "loadbench"),
         ];
-        let child = tokio::process::Command::new(&bin)
-            .arg("serve")
-            .env_clear()
+        let mut command = tokio::process::Command::new(&bin);
+        if bare {
+            command.env_clear().env(bare::SERVE_VAR, "1");
+        } else {
+            command.arg("serve").env_clear();
+        }
+        let child = command
             .envs(vars)
             .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .envs(extra_env())
+            .envs(if bare { Vec::new() } else { extra_env() })
             .stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err))
@@ -804,6 +818,8 @@ enum Scenario {
     Start,
     ContractCard,
     Events,
+    /// `/start` against the bare pipeline (the reference, not the bot).
+    Bare,
 }
 
 impl Scenario {
@@ -812,13 +828,14 @@ impl Scenario {
             Scenario::Start => "/start, linked customer",
             Scenario::ContractCard => "contract-card button",
             Scenario::Events => "ERPNext events (burst)",
+            Scenario::Bare => "bare pipeline /start (reference)",
         }
     }
 
     /// Bot API calls that complete one update: the counted sends.
     fn sends(self, tg: &[u64; TG_METHODS.len()]) -> u64 {
         match self {
-            Scenario::Start | Scenario::Events => tg[0],
+            Scenario::Start | Scenario::Events | Scenario::Bare => tg[0],
             Scenario::ContractCard => tg[1],
         }
     }
@@ -831,13 +848,15 @@ impl Scenario {
             Scenario::Start => &["Ali Valiyev ", "Ближайший платёж"],
             // The card and the payment notice name the contract.
             Scenario::ContractCard | Scenario::Events => &["SO-2026-"],
+            // The bare pipeline names the customer it read from ERPNext and the rows it got.
+            Scenario::Bare => &["Ali Valiyev ", "contract rows"],
         }
     }
 
     /// Counted sends one update makes.
     fn sends_per_update(self) -> u64 {
         match self {
-            Scenario::Start | Scenario::ContractCard | Scenario::Events => 1,
+            Scenario::Start | Scenario::ContractCard | Scenario::Events | Scenario::Bare => 1,
         }
     }
 }
@@ -869,7 +888,9 @@ impl Load {
     /// One request of a scenario for customer `i`, with a fresh id.
     fn request(&self, scenario: Scenario, i: usize, id: i64) -> reqwest::RequestBuilder {
         let (path, body) = match scenario {
-            Scenario::Start => ("/telegram/webhook", updates::command(id, user_of(i), "/start").to_string()),
+            Scenario::Start | Scenario::Bare => {
+                ("/telegram/webhook", updates::command(id, user_of(i), "/start").to_string())
+            }
             Scenario::ContractCard => {
                 let buttons = &self.buttons[i];
                 let data = &buttons[id.unsigned_abs() as usize % buttons.len()];
@@ -1273,6 +1294,38 @@ fn print_report(rows: &[Row], s: &Settings, startup_hwm_mib: f64) -> bool {
             println!("  {:<36} {:>12}  {}", what, got, if ok { "met" } else { "MISSED" });
         }
     }
+    let find = |want: Scenario| rows.iter().find(|r| std::mem::discriminant(&r.scenario) == std::mem::discriminant(&want));
+    if let (Some(start), Some(bare)) = (find(Scenario::Start), find(Scenario::Bare)) {
+        // The targets were set on another machine as fractions of the bare pipeline measured
+        // there; the same fractions of the bare pipeline measured here, at the strict end of the
+        // reference range (its lowest rate and highest CPU).
+        let rate_here = TARGET_RATE * bare.rate / REFERENCE_RATE.0;
+        let cpu_here = TARGET_CPU_MS * bare.cpu_ms / REFERENCE_CPU_MS.1;
+        println!(
+            "the bare pipeline here: {:.0}/s at {:.3} ms CPU/update (where the targets were set: {:.0}–{:.0}/s at {}–{} ms)",
+            bare.rate, bare.cpu_ms, REFERENCE_RATE.0, REFERENCE_RATE.1, REFERENCE_CPU_MS.0, REFERENCE_CPU_MS.1
+        );
+        println!(
+            "  /start: {:.0}% of its rate (target: {:.0}–{:.0}%), {:.2}× its CPU (target: ≤ {:.2}–{:.2}×)",
+            start.rate / bare.rate * 100.0,
+            TARGET_RATE / REFERENCE_RATE.1 * 100.0,
+            TARGET_RATE / REFERENCE_RATE.0 * 100.0,
+            start.cpu_ms / bare.cpu_ms,
+            TARGET_CPU_MS / REFERENCE_CPU_MS.1,
+            TARGET_CPU_MS / REFERENCE_CPU_MS.0
+        );
+        println!("targets scaled to this machine by the bare pipeline (strict end):");
+        for (what, got, ok) in [
+            (format!("/start processed ≥ {rate_here:.0}/s"), format!("{:.0}/s", start.rate), start.rate >= rate_here),
+            (
+                format!("/start CPU ≤ {cpu_here:.3} ms/update"),
+                format!("{:.3} ms", start.cpu_ms),
+                start.cpu_ms > 0.0 && start.cpu_ms <= cpu_here,
+            ),
+        ] {
+            println!("  {:<36} {:>12}  {}", what, got, if ok { "met" } else { "MISSED" });
+        }
+    }
     for r in rows.iter().filter(|r| r.foreign_pct > 5.0) {
         println!(
             "warning: other processes used {:.0}% of the machine during \"{}\"; its figures are disturbed",
@@ -1313,7 +1366,7 @@ async fn run() -> i32 {
     let mut conn = RedisConn::connect(redis.port()).await;
     conn.seed(s.users).await;
 
-    let bot = Bot::start(&erp_url, &tg_url, &redis.url()).await;
+    let bot = Bot::start(&erp_url, &tg_url, &redis.url(), false).await;
     println!("bot: {} (pid {}), serving {}", bot_binary().display(), bot.pid, bot.url);
     let startup_hwm_mib = bot.vm_kib("VmHWM") as f64 / 1024.0;
     let buttons: Vec<Vec<String>> = (0..s.users)
@@ -1343,7 +1396,24 @@ async fn run() -> i32 {
     // work, or its figures would be meaningless and it is skipped.
     let mut rows = Vec::new();
     let mut skipped = 0;
-    for scenario in [Scenario::Start, Scenario::ContractCard, Scenario::Events] {
+    let mut warnings = Vec::new();
+    for scenario in [Scenario::Start, Scenario::ContractCard, Scenario::Events, Scenario::Bare] {
+        if matches!(scenario, Scenario::Bare) {
+            // The reference runs against the same stubs, Redis and load generator, alone.
+            warnings = world.bot.log_lines().into_iter().filter(|l| !l.trim().is_empty()).collect();
+            let bare = Bot::start(&erp_url, &tg_url, &redis.url(), true).await;
+            std::mem::replace(&mut world.bot, bare).stop().await;
+            let l = &world.load;
+            world.load = Arc::new(Load {
+                client: l.client.clone(),
+                bot_url: world.bot.url.clone(),
+                users: l.users,
+                concurrency: l.concurrency,
+                next_id: l.next_id.clone(),
+                buttons: l.buttons.clone(),
+            });
+            println!("reference: the bare pipeline (benches/load/bare.rs, pid {})", world.bot.pid);
+        }
         let problems = world.calibrate(scenario).await;
         if !problems.is_empty() {
             skipped += 1;
@@ -1368,7 +1438,6 @@ async fn run() -> i32 {
         );
         rows.push(row);
     }
-    let warnings: Vec<String> = world.bot.log_lines().into_iter().filter(|l| !l.trim().is_empty()).collect();
     world.bot.stop().await;
     drop(redis);
     let met = print_report(&rows, &s, startup_hwm_mib);
