@@ -1294,7 +1294,8 @@ fn print_report(rows: &[Row], s: &Settings, startup_hwm_mib: f64) -> bool {
             println!("  {:<36} {:>12}  {}", what, got, if ok { "met" } else { "MISSED" });
         }
     }
-    let find = |want: Scenario| rows.iter().find(|r| std::mem::discriminant(&r.scenario) == std::mem::discriminant(&want));
+    let find =
+        |want: Scenario| rows.iter().find(|r| std::mem::discriminant(&r.scenario) == std::mem::discriminant(&want));
     if let (Some(start), Some(bare)) = (find(Scenario::Start), find(Scenario::Bare)) {
         // The targets were set on another machine as fractions of the bare pipeline measured
         // there; the same fractions of the bare pipeline measured here, at the strict end of the

@@ -34,12 +34,12 @@ use serde_json::{Value, json};
 
 /// Due schedule rows the day's pass must list.
 const ROWS: usize = 100_000;
-/// Rows per page of the due-rows listing and of every bulk list (src/erpnext/sales.rs `BULK_PAGE`).
+/// Rows per page of the due-rows listing (src/erpnext/sales.rs `BULK_PAGE`).
 const PAGE: usize = 1000;
 /// Names per `in` filter and contracts per planning batch (`BULK_BATCH`, `CONTRACT_BATCH`).
-const IN_BATCH: usize = 1000;
-/// Schedule rows per page of the per-batch schedule listing (`BULK_PAGE * 5`).
-const SCHEDULE_PAGE: usize = PAGE * 5;
+const IN_BATCH: usize = 5000;
+/// Schedule rows per page of the per-batch schedule listing (`SCHEDULE_PAGE`).
+const SCHEDULE_PAGE: usize = 10_000;
 /// The "small constant" of the request target.
 const REQUEST_SLACK: usize = 10;
 const TIME_TARGET: Duration = Duration::from_secs(10);

@@ -121,14 +121,8 @@ async fn handle(bare: &Bare, body: &[u8]) -> Result<(), String> {
 async fn erp_list(bare: &Bare, doctype: &str, filters: Value, fields: Value) -> Result<Vec<Value>, String> {
     let url = format!("{}/api/resource/{doctype}", bare.erp);
     let query = [("filters", filters.to_string()), ("fields", fields.to_string()), ("limit_page_length", "100".into())];
-    let response = bare
-        .http
-        .get(url)
-        .query(&query)
-        .header("Authorization", &bare.auth)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
+    let response =
+        bare.http.get(url).query(&query).header("Authorization", &bare.auth).send().await.map_err(|e| e.to_string())?;
     if !response.status().is_success() {
         return Err(format!("ERPNext answered {}", response.status()));
     }

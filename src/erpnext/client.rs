@@ -184,20 +184,7 @@ impl ErpClient {
         let url = format!("{}{}", self.base, super::stack::READ_METHOD_PATH);
         let convert = &convert;
         self.paged(query, |start| {
-            let mut body = serde_json::json!({
-                "doctype": query.doctype,
-                "fields": query.fields,
-                "filters": query.filters,
-                "order_by": query.order_by,
-                "limit_start": start,
-                "limit_page_length": query.page_length,
-            });
-            if let Some(parent) = &query.parent {
-                body["parent"] = Value::from(parent.clone());
-            }
-            if let Some(group_by) = &query.group_by {
-                body["group_by"] = Value::from(group_by.clone());
-            }
+            let body = post_body(query, start);
             let url = &url;
             async move {
                 let answer = self.send(Method::POST, url, &[], Some(&body)).await?;
@@ -207,6 +194,28 @@ impl ErpClient {
             }
         })
         .await
+    }
+
+    /// Like [`ErpClient::list_post`], handing every row to `fold` as its page arrives instead of
+    /// collecting them: for long listings whose rows are merged into something smaller.
+    pub async fn list_post_fold<T: DeserializeOwned, A>(
+        &self,
+        query: &ListQuery,
+        mut acc: A,
+        mut fold: impl FnMut(&mut A, T),
+    ) -> Result<A, ErpError> {
+        let url = format!("{}{}", self.base, super::stack::READ_METHOD_PATH);
+        let mut start = 0;
+        loop {
+            let answer = self.send(Method::POST, &url, &[], Some(&post_body(query, start))).await?;
+            let page: Vec<T> = decode_message(&answer)?;
+            let sent = page.len();
+            start += sent;
+            page.into_iter().for_each(|row| fold(&mut acc, row));
+            if sent < query.page_length || query.limit.is_some_and(|l| start >= l) {
+                return Ok(acc);
+            }
+        }
     }
 
     /// `frappe.auth.get_logged_user`: proves the credentials.
@@ -219,6 +228,25 @@ impl ErpClient {
             .map(str::to_owned)
             .ok_or_else(|| ErpError::Decode("no `message` in get_logged_user".into()))
     }
+}
+
+/// The JSON body of `frappe.client.get_list` for the page at `start`.
+fn post_body(query: &ListQuery, start: usize) -> Value {
+    let mut body = serde_json::json!({
+        "doctype": query.doctype,
+        "fields": query.fields,
+        "filters": query.filters,
+        "order_by": query.order_by,
+        "limit_start": start,
+        "limit_page_length": query.page_length,
+    });
+    if let Some(parent) = &query.parent {
+        body["parent"] = Value::from(parent.clone());
+    }
+    if let Some(group_by) = &query.group_by {
+        body["group_by"] = Value::from(group_by.clone());
+    }
+    body
 }
 
 /// The doctype (or `method:name`) a URL addresses: a bounded metric label, never a name.

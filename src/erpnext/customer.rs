@@ -56,11 +56,12 @@ impl ErpClient {
     ) -> Result<std::collections::HashMap<String, i64>, ErpError> {
         let s = self.schema();
         let mut links = std::collections::HashMap::new();
-        for batch in customers.chunks(1000) {
+        for batch in customers.chunks(super::sales::BULK_BATCH) {
             let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
+            // At most one row per name: one page of the batch's size holds the answer.
             let query = ListQuery::new(&s.customer_doctype, &["name", s.telegram_field.as_str()])
                 .filter("name", "in", names)
-                .page_length(1000)
+                .page_length(batch.len())
                 .limit(batch.len());
             for row in self.list_post::<Map<String, Value>>(&query).await? {
                 let record = record_from(s, &row);

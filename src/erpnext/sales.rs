@@ -22,9 +22,12 @@ use crate::ledger::Instalment;
 /// Names per `in` filter in a query string: far below gunicorn's 4094-byte request line.
 const IN_BATCH: usize = 40;
 const PAGE: usize = 100;
-/// Names per `in` filter and rows per page for bulk reads (reminders), sent as a JSON body.
-const BULK_BATCH: usize = 1000;
+/// Names per `in` filter for bulk reads (reminders), sent as a JSON body (~20 bytes a name).
+pub(crate) const BULK_BATCH: usize = 5000;
+/// Rows per page of the bulk listing of due rows.
 const BULK_PAGE: usize = 1000;
+/// Rows per page of a batch's schedule rows: a few per contract, small rows.
+const SCHEDULE_PAGE: usize = 10_000;
 
 /// How a list is read: a GET for a customer's handful of contracts, a POST with a JSON body
 /// for bulk reads whose `in` lists would not fit a URL.
@@ -181,18 +184,12 @@ impl ErpClient {
         customer: &str,
     ) -> Result<(Vec<ContractRow>, Vec<(String, Instalment)>), ErpError> {
         let s = self.sales();
-        let (parent, child) = (format!("`tab{}`", s.contract_doctype), format!("`tab{}`", s.schedule_doctype));
-        let mut fields = self.contract_fields();
-        fields.extend([
-            format!("{child}.`idx` as schedule_idx"),
-            format!("{child}.`due_date` as schedule_due_date"),
-            format!("{child}.`payment_amount` as schedule_amount"),
-        ]);
-        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let (parent, child) = self.joined_tables();
         let order = format!(
             "{parent}.`transaction_date` desc, {parent}.`name` desc, {child}.`due_date` asc, {child}.`idx` asc"
         );
-        let query = ListQuery::new(&s.contract_doctype, &fields)
+        let query = self
+            .joined_query(self.contract_fields())
             .filter("customer", "=", customer)
             .filter("docstatus", "=", 1)
             .order_by(&order)
@@ -201,16 +198,34 @@ impl ErpClient {
         let mut contracts: Vec<ContractRow> = Vec::new();
         let mut schedules = Vec::new();
         for r in &rows {
-            let row = contract_row(s, r);
-            if let Some(due_date) = date(r, "schedule_due_date") {
-                let idx = r.get("schedule_idx").and_then(Value::as_u64).unwrap_or_default() as u32;
-                schedules.push((row.name.clone(), Instalment { idx, due_date, amount: money(r, "schedule_amount") }));
+            let (row, instalment) = joined_row(s, r);
+            if let Some(instalment) = instalment {
+                schedules.push((row.name.clone(), instalment));
             }
             if contracts.last().is_none_or(|c| c.name != row.name) {
                 contracts.push(row);
             }
         }
         Ok((contracts, schedules))
+    }
+
+    /// The contract and schedule tables as Frappe names them in a joined query.
+    fn joined_tables(&self) -> (String, String) {
+        let s = self.sales();
+        (format!("`tab{}`", s.contract_doctype), format!("`tab{}`", s.schedule_doctype))
+    }
+
+    /// A contract list of `fields` with the schedule joined as child-table columns (one row per
+    /// instalment).
+    fn joined_query(&self, mut fields: Vec<String>) -> ListQuery {
+        let (_, child) = self.joined_tables();
+        fields.extend([
+            format!("{child}.`idx` as schedule_idx"),
+            format!("{child}.`due_date` as schedule_due_date"),
+            format!("{child}.`payment_amount` as schedule_amount"),
+        ]);
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        ListQuery::new(&self.sales().contract_doctype, &fields)
     }
 
     /// One contract with items and schedule; `None` when it does not exist.
@@ -287,7 +302,7 @@ impl ErpClient {
                 .schedule_query()
                 .filter("parent", "in", names)
                 .filter("due_date", "<=", until.format("%Y-%m-%d").to_string())
-                .page_length(BULK_PAGE * 5);
+                .page_length(SCHEDULE_PAGE);
             all.extend(
                 self.list_post_with(&query, |r: Map<String, Value>| Some((text(&r, "parent")?, instalment(&r)?)))
                     .await?,
@@ -296,16 +311,39 @@ impl ErpClient {
         Ok(all)
     }
 
-    /// Schedule rows of submitted contracts due on any of `dates`, in pages (reminders).
-    pub async fn instalments_due(&self, dates: &[NaiveDate]) -> Result<Vec<(String, Instalment)>, ErpError> {
+    /// Schedule rows of submitted contracts due on any of `dates`, each with what a reminder
+    /// names of its contract (name, customer, currency; no status, date or totals): the Sales
+    /// Order list filtered on the joined `Payment Schedule` rows, in pages. One request per page
+    /// gives both the due rows and their contracts.
+    pub async fn contracts_due(&self, dates: &[NaiveDate]) -> Result<Vec<(ContractRow, Vec<Instalment>)>, ErpError> {
+        let s = self.sales();
+        let (parent, child) = self.joined_tables();
         let dates: Vec<Value> = dates.iter().map(|d| Value::from(d.format("%Y-%m-%d").to_string())).collect();
-        let query = self
-            .schedule_query()
-            .filter("due_date", "in", dates)
+        let mut query = self.joined_query(["name", "customer", "currency"].map(String::from).to_vec());
+        query.filters.push(serde_json::json!([s.schedule_doctype, "due_date", "in", dates]));
+        let query = query
             .filter("docstatus", "=", 1)
-            .order_by("parent asc, idx asc")
+            .order_by(&format!("{parent}.`name` asc, {child}.`idx` asc"))
             .page_length(BULK_PAGE);
-        self.list_post_with(&query, |r: Map<String, Value>| Some((text(&r, "parent")?, instalment(&r)?))).await
+        // Rows come by contract: a contract's rows are merged as they arrive (and once more
+        // after sorting, should a site not keep that order, so no contract is planned twice).
+        let merge = |due: &mut Vec<(ContractRow, Vec<Instalment>)>, r: Map<String, Value>| {
+            let (contract, Some(instalment)) = joined_row(s, &r) else { return };
+            match due.last_mut() {
+                Some((last, rows)) if last.name == contract.name => rows.push(instalment),
+                _ => due.push((contract, vec![instalment])),
+            }
+        };
+        let mut due = self.list_post_fold(&query, Vec::new(), merge).await?;
+        due.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        due.dedup_by(|later, kept| {
+            let same = later.0.name == kept.0.name;
+            if same {
+                kept.1.append(&mut later.1);
+            }
+            same
+        });
+        Ok(due)
     }
 
     fn schedule_query(&self) -> ListQuery {
@@ -315,27 +353,6 @@ impl ErpClient {
             .order_by("due_date asc, idx asc");
         query.parent = Some(s.contract_doctype.clone());
         query
-    }
-
-    /// Submitted contracts by name, in bulk.
-    pub async fn contracts_named(&self, names: &[String]) -> Result<Vec<ContractRow>, ErpError> {
-        let fields = self.contract_fields();
-        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-        let mut all = Vec::new();
-        for batch in names.chunks(BULK_BATCH) {
-            // At most one row per name: the limit spares the empty page after a full one.
-            let most = batch.len();
-            let batch: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
-            let query = ListQuery::new(&self.sales().contract_doctype, &fields)
-                .filter("name", "in", batch)
-                .filter("docstatus", "=", 1)
-                .page_length(BULK_PAGE)
-                .limit(most);
-            all.extend(
-                self.list_post::<Map<String, Value>>(&query).await?.iter().map(|r| contract_row(self.sales(), r)),
-            );
-        }
-        Ok(all)
     }
 
     /// The contract's PDF from a print format.
@@ -380,6 +397,16 @@ fn contract_total(s: &SalesSchema, doc: &Map<String, Value>) -> Money {
         .map(|f| money(doc, f))
         .find(|m| m.is_positive())
         .unwrap_or_default()
+}
+
+/// A row of a joined contract list: the contract, and its schedule row when it has one.
+fn joined_row(s: &SalesSchema, r: &Map<String, Value>) -> (ContractRow, Option<Instalment>) {
+    let instalment = date(r, "schedule_due_date").map(|due_date| Instalment {
+        idx: r.get("schedule_idx").and_then(Value::as_u64).unwrap_or_default() as u32,
+        due_date,
+        amount: money(r, "schedule_amount"),
+    });
+    (contract_row(s, r), instalment)
 }
 
 pub fn contract_row(s: &SalesSchema, doc: &Map<String, Value>) -> ContractRow {

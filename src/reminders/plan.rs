@@ -1,7 +1,7 @@
 //! Planning a day's reminders from ERPNext without asking about customers one by one: the
-//! schedule rows due on the target dates (pages), then — per batch of contracts — the
-//! contracts, their schedules up to the latest target date and their paid totals (summed by
-//! ERPNext, one row per contract; concurrently), and the customers' links.
+//! schedule rows due on the target dates with their contracts' fields (pages of one joined
+//! list), then — per batch of contracts, concurrently — their schedules up to the latest target
+//! date, their paid totals (summed by ERPNext, one row per contract) and the customers' links.
 //!
 //! What is owed on a due row follows from the contract's paid total alone, applied to the
 //! schedule earliest first ([`ledger::apply`]), as the views compute it from the payments.
@@ -16,8 +16,9 @@ use crate::erpnext::{ErpClient, ErpError};
 use crate::format::money::Money;
 use crate::ledger::{self, Instalment};
 
-/// Contracts per planning batch: bounds memory whatever the size of the day.
-const CONTRACT_BATCH: usize = 1000;
+/// Contracts per planning batch: bounds memory whatever the size of the day; one `in` filter
+/// of the bulk reads per batch.
+const CONTRACT_BATCH: usize = crate::erpnext::sales::BULK_BATCH;
 
 /// One message: a contract's instalments of one kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,29 +54,26 @@ pub struct Plan {
 pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result<Plan, ErpError> {
     let dates: Vec<NaiveDate> = offsets.targets(date).into_iter().map(|(d, _)| d).collect();
     let latest = dates.iter().max().copied().unwrap_or(date);
-    let due = erp.instalments_due(&dates).await?;
-    let mut by_contract: BTreeMap<String, Vec<Instalment>> = BTreeMap::new();
-    for (contract, row) in due {
-        by_contract.entry(contract).or_default().push(row);
-    }
-    let mut plan = Plan { rows: by_contract.values().map(Vec::len).sum(), ..Plan::default() };
-    let names: Vec<String> = by_contract.keys().cloned().collect();
-    for batch in names.chunks(CONTRACT_BATCH) {
-        let (contracts, schedules, paid) =
-            tokio::try_join!(erp.contracts_named(batch), erp.schedules_until(batch, latest), erp.paid_totals(batch),)?;
+    let contracts = erp.contracts_due(&dates).await?;
+    let mut plan = Plan { rows: contracts.iter().map(|(_, rows)| rows.len()).sum(), ..Plan::default() };
+    for batch in contracts.chunks(CONTRACT_BATCH) {
+        let names: Vec<String> = batch.iter().map(|(c, _)| c.name.clone()).collect();
         let customers: Vec<String> =
-            contracts.iter().map(|c| c.customer.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let links = erp.telegram_links(&customers).await?;
+            batch.iter().map(|(c, _)| c.customer.clone()).collect::<BTreeSet<_>>().into_iter().collect();
+        let (schedules, paid, links) = tokio::try_join!(
+            erp.schedules_until(&names, latest),
+            erp.paid_totals(&names),
+            erp.telegram_links(&customers),
+        )?;
         let mut schedules_by: BTreeMap<String, Vec<Instalment>> = BTreeMap::new();
         for (contract, row) in schedules {
             schedules_by.entry(contract).or_default().push(row);
         }
-        for contract in contracts {
-            let due_rows = by_contract.get(&contract.name).map(Vec::as_slice).unwrap_or_default();
+        for (contract, due_rows) in batch {
             let schedule = schedules_by.remove(&contract.name).unwrap_or_default();
             let owed = Owed { schedule: &schedule, paid: paid.of(&contract.name), due_rows };
             let chat = links.get(&contract.customer).copied();
-            add_contract(&mut plan, &contract, owed, chat, date, offsets);
+            add_contract(&mut plan, contract, owed, chat, date, offsets);
         }
     }
     plan.reminders = interleave(std::mem::take(&mut plan.reminders));

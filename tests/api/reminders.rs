@@ -376,3 +376,43 @@ async fn a_site_that_ignores_group_by_gets_the_same_plan_from_every_allocation()
     assert_eq!(lists.len(), 2, "the grouped request, then the allocations: {lists:#?}");
     assert!(lists[1].get("group_by").is_none(), "{}", lists[1]);
 }
+
+#[tokio::test]
+async fn a_contract_whose_due_rows_straddle_two_listing_pages_is_planned_once() {
+    let env = TestEnv::new().await;
+    // 251 contracts of 4 listed rows each, after one ("SO-0…", listed first) of 2: the due
+    // rows of SO-R249 sit on both sides of the 1,000-row page boundary.
+    seed(&env.erp, 251);
+    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
+    env.erp
+        .insert("Customer", json!({"name": "CUST-FIRST", "customer_name": "First", "custom_telegram_id": "5999999"}));
+    env.erp.insert(
+        "Sales Order",
+        json!({
+            "name": "SO-0FIRST", "customer": "CUST-FIRST", "docstatus": 1, "currency": "UZS",
+            "transaction_date": day(-30), "grand_total": 200_000.0,
+            "payment_schedule": [
+                {"idx": 1, "due_date": day(-1), "payment_amount": 100_000.0},
+                {"idx": 2, "due_date": day(0), "payment_amount": 100_000.0},
+            ],
+        }),
+    );
+    let (planned, summary) = preview_plan(&env, &[]).await;
+    assert!(
+        summary.contains("1006 due rows, 755 reminders planned") && summary.contains("skipped: 251 paid"),
+        "{summary}"
+    );
+    let mut unique = planned.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), planned.len(), "a reminder was planned twice");
+    assert!(planned.iter().filter(|p| p.starts_with("SO-R249 ")).count() == 3, "{planned:?}");
+    let listings = env
+        .erp
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.body)
+        .filter(|b| b["doctype"] == "Sales Order" && b["limit_page_length"] == 1000)
+        .count();
+    assert_eq!(listings, 2, "the due rows came in two pages");
+}

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::{BULK_BATCH, BULK_PAGE, Fetch, money, text};
+use super::{BULK_BATCH, Fetch, money, text};
 use crate::erpnext::{ErpClient, ErpError, ListQuery};
 use crate::format::money::Money;
 
@@ -120,7 +120,7 @@ impl ErpClient {
             .filter("payment_type", "=", "Receive")
             .group_by(&contract)
             .order_by(&format!("{contract} asc"))
-            .page_length(BULK_PAGE)
+            .page_length(names.len().max(1))
             .limit(names.len())
     }
 }
