@@ -19,7 +19,10 @@
 //!      schedules read separately);
 //!    - a contract-card button (`c:<ref>`): answerCallbackQuery, contract ‖ payments, editMessageText;
 //!    - a burst of signed Payment Entry events to POST /erpnext/events, delivered by the bot's
-//!      worker (payment entry, contract ‖ payments, customer, then sendMessage).
+//!      worker (payment entry, contract ‖ payments, customer, then sendMessage);
+//! 5. last, the same `/start` load against the bare pipeline the targets are stated against
+//!    (load/bare.rs: this binary again, as a child process, doing only the I/O), and prints the
+//!    bot's figures as shares of it and the targets scaled to this machine by it.
 //!
 //! Reported per scenario: processed updates per second (Bot API sends counted at the stub, divided
 //! by the sends one update makes: 1 for /start, 1 edit for the card, 1 message per event), webhook
