@@ -141,7 +141,13 @@ impl WebDriver {
             };
             let mut driver =
                 WebDriver { http: http.clone(), port, base: String::new(), session: None, driver: Some(child) };
-            match driver.wait_ready().await {
+            // Ready, and still running: a driver that lost its port to another test's
+            // driver exits, and that other driver would answer the status request.
+            let ready = driver.wait_ready().await.and_then(|()| {
+                let exited = driver.driver.as_mut().and_then(|c| c.try_wait().ok().flatten());
+                exited.map_or(Ok(()), |status| Err(format!("chromedriver exited ({status})")))
+            });
+            match ready {
                 Ok(()) => {
                     driver.new_session(window).await;
                     return driver;
