@@ -24,7 +24,7 @@ const IN_BATCH: usize = 40;
 const PAGE: usize = 100;
 /// Names per `in` filter for bulk reads (reminders), sent as a JSON body (~20 bytes a name).
 pub(crate) const BULK_BATCH: usize = 5000;
-/// Rows per page of the bulk listing of due rows.
+/// Rows per page of bulk lists: the due rows of a reminder pass, and payments read in bulk.
 const BULK_PAGE: usize = 1000;
 /// Rows per page of a batch's schedule rows: a few per contract, small rows.
 const SCHEDULE_PAGE: usize = 10_000;
