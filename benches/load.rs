@@ -14,9 +14,9 @@
 //! 4. per scenario, drives it at fixed concurrency with distinct update ids from many users (each
 //!    connection has its own users, so no two requests wait for the same chat lock):
 //!    - `/start` of a linked customer: POST /telegram/webhook; the bot re-reads the customer while
-//!      it loads the summary (contracts with their schedules joined; then payments) and sends one
-//!      message (welcome back with the summary; before 2026-11-26: two messages, and the
-//!      schedules read separately);
+//!      it loads the summary (contracts with their schedules joined; then the paid totals,
+//!      summed per contract) and sends one message (welcome back with the summary; before
+//!      2026-11-26: two messages, the schedules read separately, and every payment listed);
 //!    - a contract-card button (`c:<ref>`): answerCallbackQuery, contract ‖ payments, editMessageText;
 //!    - a burst of signed Payment Entry events to POST /erpnext/events, delivered by the bot's
 //!      worker (payment entry, contract ‖ payments, customer, then sendMessage);
@@ -217,6 +217,8 @@ struct CannedContract {
     doc: Bytes,
     /// List rows without the brackets, comma-separated (empty: none).
     payments: String,
+    /// The row of the grouped paid-totals list (`contract`, `paid`, `contracts`; empty: unpaid).
+    paid: String,
     schedule: String,
 }
 
@@ -353,7 +355,14 @@ impl Dataset {
         }
         let payment_refs: Vec<&str> = payment_rows.iter().map(String::as_str).collect();
         let schedule_refs: Vec<&str> = schedule_rows.iter().map(String::as_str).collect();
-        let canned = CannedContract { doc: data(doc), payments: rows(&payment_refs), schedule: rows(&schedule_refs) };
+        let paid: f64 = due.iter().filter(|(offset, _)| *offset < -20).map(|(_, amount)| amount).sum();
+        let paid = if paid > 0.0 {
+            json!({"contract": name, "paid": paid, "contracts": 1}).to_string()
+        } else {
+            String::new()
+        };
+        let canned =
+            CannedContract { doc: data(doc), payments: rows(&payment_refs), paid, schedule: rows(&schedule_refs) };
         let joined = due
             .iter()
             .enumerate()
@@ -396,7 +405,7 @@ impl Dataset {
 // ---------------------------------------------------------------------------------------------
 // Stub ERPNext
 
-const ERP_ROUTES: [&str; 9] = [
+const ERP_ROUTES: [&str; 10] = [
     "Customer doc",
     "Customer list",
     "Sales Order doc",
@@ -406,6 +415,7 @@ const ERP_ROUTES: [&str; 9] = [
     "Payment Schedule list",
     "Customer by name",
     "unexpected",
+    "Payment Entry paid totals",
 ];
 const UNEXPECTED: usize = 8;
 
@@ -476,7 +486,11 @@ fn erp_answer(d: &Dataset, method: &Method, path: &str, uri: &Uri) -> (usize, Op
             (3, Some(answer.cloned().unwrap_or_else(|| Bytes::from_static(br#"{"data":[]}"#))))
         }
         ("Payment Entry", Some(name)) => (4, event_customer(name).map(|i| d.payment_entry(name, i))),
-        ("Payment Entry", None) => (5, Some(d.joined(&query_param(uri, "filters"), |c| &c.payments))),
+        ("Payment Entry", None) if query_param(uri, "group_by").is_empty() => {
+            (5, Some(d.joined(&query_param(uri, "filters"), |c| &c.payments)))
+        }
+        // Paid totals, summed per contract (`group_by`): one row per contract with payments.
+        ("Payment Entry", None) => (9, Some(d.joined(&query_param(uri, "filters"), |c| &c.paid))),
         ("Payment Schedule", None) => (6, Some(d.joined(&query_param(uri, "filters"), |c| &c.schedule))),
         _ => (UNEXPECTED, None),
     }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use super::kinds::{Kind, Offsets};
-use crate::erpnext::sales::ContractRow;
+use crate::erpnext::sales::{ContractRow, Fetch};
 use crate::erpnext::{ErpClient, ErpError};
 use crate::format::money::Money;
 use crate::ledger::{self, Instalment};
@@ -62,7 +62,7 @@ pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result
             batch.iter().map(|(c, _)| c.customer.clone()).collect::<BTreeSet<_>>().into_iter().collect();
         let (schedules, paid, links) = tokio::try_join!(
             erp.schedules_until(&names, latest),
-            erp.paid_totals(&names),
+            erp.paid_totals(&names, Fetch::Bulk),
             erp.telegram_links(&customers),
         )?;
         let mut schedules_by: BTreeMap<String, Vec<Instalment>> = BTreeMap::new();

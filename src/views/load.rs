@@ -6,7 +6,10 @@ use chrono::NaiveDate;
 
 use super::{Shown, model, render};
 use crate::conversation::View;
-use crate::erpnext::{ErpClient, ErpError, sales::ContractDoc};
+use crate::erpnext::{
+    ErpClient, ErpError,
+    sales::{ContractDoc, Fetch, PaidTotals},
+};
 use crate::i18n::Lang;
 
 pub async fn load(
@@ -32,8 +35,9 @@ pub async fn load(
             let rows = erp.contracts_of(customer).await?;
             // Closed contracts are listed only while they have a balance: only they need payments.
             let closed: Vec<String> = rows.iter().filter(|r| r.status == "Closed").map(|r| r.name.clone()).collect();
-            let payments = if closed.is_empty() { Vec::new() } else { erp.payments_for(&closed).await? };
-            let accounts = model::accounts(rows, &payments, &[], today);
+            let paid =
+                if closed.is_empty() { PaidTotals::default() } else { erp.paid_totals(&closed, Fetch::Get).await? };
+            let accounts = model::accounts(rows, &paid, &[], today);
             let names = accounts.iter().map(|a| a.row.name.clone()).collect();
             screen(render::contract_list(lang, &accounts, *page), Some(names))
         }
@@ -64,15 +68,15 @@ pub async fn load(
 }
 
 /// All the customer's contracts with schedules (one request, the schedule joined), then
-/// their payments (one more).
+/// what is paid on each (one more, summed by ERPNext: one row per contract).
 async fn accounts(erp: &ErpClient, customer: &str, today: NaiveDate) -> Result<Vec<model::Account>, ErpError> {
     let (rows, schedules) = erp.contracts_with_schedules(customer).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
-    let payments = erp.payments_for(&names).await?;
-    Ok(model::accounts(rows, &payments, &schedules, today))
+    let paid = erp.paid_totals(&names, Fetch::Get).await?;
+    Ok(model::accounts(rows, &paid, &schedules, today))
 }
 
 /// The contract when it is the customer's and submitted; a forged or stale button gets nothing.

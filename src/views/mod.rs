@@ -3,9 +3,10 @@
 //! Telegram HTML ([`render`], pure and unit-tested).
 //!
 //! ERPNext cost per view (requests; those on one line run concurrently):
-//! - summary, upcoming: contracts list with their schedule rows joined; then payments = 2
-//!   (for `/start` the first runs while the customer is re-read: 3 with that re-read)
-//! - contract list: contracts list (+ payments of `Closed` contracts, if any) = 1–2
+//! - summary, upcoming: contracts list with their schedule rows joined; then the paid totals
+//!   (summed by ERPNext, one row per contract) = 2 (for `/start` the first runs while the
+//!   customer is re-read: 3 with that re-read)
+//! - contract list: contracts list (+ paid totals of `Closed` contracts, if any) = 1–2
 //! - contract card, schedule, payments of one contract: contract ‖ payments = 2
 //! - payment history: contracts list; then payments = 2 (+1 per 40 contracts, +1 per 100 payments)
 //! - PDF: contract; then the print format = 2

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::erpnext::sales::{ContractRow, PaymentRow};
+use crate::erpnext::sales::{ContractRow, PaidTotals, PaymentRow};
 use crate::format::money::Money;
 use crate::ledger::{self, Instalment, Line};
 
@@ -18,8 +18,14 @@ pub struct Account {
 }
 
 impl Account {
+    /// The account of a contract from its payments (the views that list them).
     pub fn new(row: ContractRow, payments: &[PaymentRow], schedule: &[Instalment], today: NaiveDate) -> Account {
         let paid: Money = payments.iter().filter(|p| p.contract == row.name).map(|p| p.amount).sum();
+        Account::with_paid(row, paid, schedule, today)
+    }
+
+    /// The account of a contract from its paid total (the views that show totals only).
+    pub fn with_paid(row: ContractRow, paid: Money, schedule: &[Instalment], today: NaiveDate) -> Account {
         let lines = ledger::apply(schedule, paid, today);
         Account { row, paid, lines }
     }
@@ -35,10 +41,10 @@ impl Account {
     }
 }
 
-/// Builds accounts for every contract from batched payments and schedule rows.
+/// Builds accounts for every contract from their paid totals and batched schedule rows.
 pub fn accounts(
     contracts: Vec<ContractRow>,
-    payments: &[PaymentRow],
+    paid: &PaidTotals,
     schedules: &[(String, Instalment)],
     today: NaiveDate,
 ) -> Vec<Account> {
@@ -50,7 +56,8 @@ pub fn accounts(
         .into_iter()
         .map(|row| {
             let schedule = by_contract.get(row.name.as_str()).cloned().unwrap_or_default();
-            Account::new(row, payments, &schedule, today)
+            let paid = paid.of(&row.name);
+            Account::with_paid(row, paid, &schedule, today)
         })
         .filter(Account::is_visible)
         .collect()

@@ -150,6 +150,40 @@ async fn the_welcome_back_message_carries_the_summary() {
     assert!(text.contains(&format!("Ближайший платёж: {} — 4 125 000 сум", dmy(-10))), "{text}");
 }
 
+/// The Payment Entry lists the bot asked for since `from` (GET, query parameters).
+fn payment_entry_lists(env: &TestEnv, from: usize) -> Vec<std::collections::HashMap<String, String>> {
+    let requests = env.erp.requests().into_iter().skip(from);
+    requests.filter(|r| r.method == "GET" && r.path == "/api/resource/Payment Entry").map(|r| r.query).collect()
+}
+
+#[tokio::test]
+async fn the_summary_asks_erpnext_for_paid_totals_one_row_per_contract() {
+    let (env, app) = linked_env().await;
+    let before = env.erp.requests().len();
+    app.post(&updates::command(env.uid(), USER, "/start")).await;
+    assert!(env.last_text(USER).contains("Осталось оплатить: <b>15 250 000 сум</b>"));
+    let lists = payment_entry_lists(&env, before);
+    assert_eq!(lists.len(), 1, "{lists:#?}");
+    assert_eq!(lists[0]["group_by"], "`tabPayment Entry Reference`.`reference_name`", "{lists:#?}");
+    assert!(lists[0]["fields"].contains("sum(`tabPayment Entry Reference`.`allocated_amount`)"), "{lists:#?}");
+}
+
+#[tokio::test]
+async fn a_site_that_ignores_group_by_gets_the_same_summary_and_upcoming() {
+    let (env, app) = linked_env().await;
+    env.erp.drop_group_by(true);
+    let before = env.erp.requests().len();
+    app.post(&updates::command(env.uid(), USER, "/start")).await;
+    let text = env.last_text(USER);
+    assert!(text.contains("Осталось оплатить: <b>15 250 000 сум</b>"), "{text}");
+    assert!(text.contains(&format!("Ближайший платёж: {} — 4 125 000 сум", dmy(-10))), "{text}");
+    let lists = payment_entry_lists(&env, before);
+    assert_eq!(lists.len(), 2, "the grouped request, then the allocations: {lists:#?}");
+    assert!(!lists[1].contains_key("group_by"), "{lists:#?}");
+    app.post(&updates::text(env.uid(), USER, button(Lang::Ru, Label::Upcoming))).await;
+    assert!(env.last_text(USER).contains("Сумма: <b>12 250 000 сум</b>"), "{}", env.last_text(USER));
+}
+
 #[tokio::test]
 async fn a_forged_contract_button_gets_an_alert_and_no_data() {
     let (env, app) = linked_env().await;

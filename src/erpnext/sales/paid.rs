@@ -1,6 +1,7 @@
-//! Paid totals per contract for the reminder planner, summed by ERPNext: one
-//! `frappe.client.get_list` per batch of contracts, grouped on the contract with `sum(..)` of
-//! the amounts, instead of reading every allocation.
+//! Paid totals per contract, summed by ERPNext, for the reminder planner and for the views that
+//! show totals only (summary, upcoming payments, the contract list): one list request per batch
+//! of contracts, grouped on the contract with `sum(..)` of the amounts, instead of reading every
+//! allocation (one row per contract instead of one per payment).
 //!
 //! The same payments count as in [`ErpClient::payments`]: submitted (`docstatus = 1`)
 //! `Receive` Payment Entries, either through their `Payment Entry Reference` rows pointing at
@@ -18,7 +19,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use super::{BULK_BATCH, Fetch, money, text};
+use super::{Fetch, money, text};
 use crate::erpnext::{ErpClient, ErpError, ListQuery};
 use crate::format::money::Money;
 
@@ -68,11 +69,16 @@ fn grouped(rows: Vec<PaidRow>) -> Option<Vec<(String, Money)>> {
 }
 
 impl ErpClient {
-    /// What is paid on each of `contracts`, one request per batch of [`BULK_BATCH`] names.
-    pub async fn paid_totals(&self, contracts: &[String]) -> Result<PaidTotals, ErpError> {
+    /// What is paid on each of `contracts`, one request per batch of names: a GET for a
+    /// customer's handful ([`Fetch::Get`]), a POST for the reminder pass ([`Fetch::Bulk`]).
+    pub async fn paid_totals(&self, contracts: &[String], fetch: Fetch) -> Result<PaidTotals, ErpError> {
         let mut totals = PaidTotals::default();
-        for batch in contracts.chunks(BULK_BATCH) {
-            let rows = self.list_post_with(&self.paid_query(batch), paid_row).await?;
+        for batch in contracts.chunks(fetch.batch()) {
+            let query = self.paid_query(batch);
+            let rows = match fetch {
+                Fetch::Get => self.list::<Map<String, Value>>(&query).await?.into_iter().filter_map(paid_row).collect(),
+                Fetch::Bulk => self.list_post_with(&query, paid_row).await?,
+            };
             match grouped(rows) {
                 Some(rows) => rows.iter().for_each(|(contract, paid)| totals.add(contract, *paid)),
                 None => {
@@ -81,7 +87,7 @@ impl ErpClient {
                         contracts = batch.len(),
                         "ERPNext ignored group_by (Frappe before frappe#22969); summing every allocation instead"
                     );
-                    for p in self.payments(batch, Fetch::Bulk).await? {
+                    for p in self.payments(batch, fetch).await? {
                         totals.add(&p.contract, p.amount);
                     }
                 }
