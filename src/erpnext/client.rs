@@ -77,7 +77,7 @@ impl ErpClient {
         url: &str,
         query: &[(&str, String)],
         body: Option<&Value>,
-    ) -> Result<Vec<u8>, ErpError> {
+    ) -> Result<axum::body::Bytes, ErpError> {
         let mut builder = self
             .http
             .request(method, url)
@@ -103,7 +103,7 @@ impl ErpClient {
         };
         crate::telemetry::metrics::erpnext(metric_target(url), label, started.elapsed().as_secs_f64());
         let (status, bytes) = answer?;
-        if status.is_success() { Ok(bytes.to_vec()) } else { Err(ErpError::from_response(status, &bytes)) }
+        if status.is_success() { Ok(bytes) } else { Err(ErpError::from_response(status, &bytes)) }
     }
 
     /// `GET /api/resource/{doctype}/{name}` → the document (child tables inline).
@@ -166,7 +166,7 @@ impl ErpClient {
     /// `GET /api/method/{method}`: the raw body of a whitelisted method's answer.
     pub async fn method(&self, method: &str, query: &[(&str, String)]) -> Result<Vec<u8>, ErpError> {
         let url = format!("{}/api/method/{}", self.base, utf8_percent_encode(method, SEGMENT));
-        self.send(Method::GET, &url, query, None).await
+        self.send(Method::GET, &url, query, None).await.map(Vec::from)
     }
 
     /// Like [`ErpClient::list`], through `POST frappe.client.get_list` with a JSON body: for

@@ -7,6 +7,8 @@ use chrono::Utc;
 
 use super::{Handled, queue::Entry};
 use crate::erpnext::{ErpClient, ErpError};
+use crate::format::money::Money;
+use crate::format::split::{TELEGRAM_LIMIT, split_message};
 use crate::i18n::{self, ContractNotice, Lang, Msg, PaymentNotice};
 use crate::ledger;
 use crate::store::{Store, StoreError};
@@ -40,6 +42,9 @@ pub enum Failure {
     Telegram(String),
 }
 
+/// The customer to tell and what to tell them, or why nothing is said.
+type Composed = Result<(String, Vec<Msg>), &'static str>;
+
 #[derive(Clone)]
 pub struct Deliverer {
     pub erp: ErpClient,
@@ -55,7 +60,7 @@ impl Deliverer {
             Handled::PaymentReceived | Handled::PaymentCancelled => self.payment(name, entry.handled).await?,
             Handled::NewContract => self.contract(name).await?,
         };
-        let (customer, msg) = match composed {
+        let (customer, msgs) = match composed {
             Ok(c) => c,
             Err(reason) => return Ok(Delivered::Dropped(reason)),
         };
@@ -66,7 +71,16 @@ impl Deliverer {
             return Ok(Delivered::Unreachable { chat_id });
         }
         let lang = self.store.chat_lang(chat_id).await?.unwrap_or(Lang::Uz);
-        match self.telegram.send_html(chat_id, &i18n::render(lang, &msg), None).await {
+        let text = msgs.iter().map(|m| i18n::render(lang, m)).collect::<Vec<_>>().join("\n\n");
+        // One message; a payment spread over very many contracts is cut between notices.
+        let mut sent = Ok(());
+        for chunk in split_message(&text, TELEGRAM_LIMIT) {
+            sent = self.telegram.send_html(chat_id, &chunk, None).await;
+            if sent.is_err() {
+                break;
+            }
+        }
+        match sent {
             Ok(()) => Ok(Delivered::Sent { chat_id }),
             Err(SendError::Unreachable) => {
                 self.store.mark_unreachable(chat_id).await?;
@@ -96,31 +110,54 @@ impl Deliverer {
         }))
     }
 
-    async fn payment(&self, name: &str, handled: Handled) -> Result<Result<(String, Msg), &'static str>, Failure> {
+    /// One notice per contract the payment is allocated to (a payment may settle several),
+    /// each with that contract's allocation and figures; contracts of another customer than
+    /// the payment's party are never shown.
+    async fn payment(&self, name: &str, handled: Handled) -> Result<Composed, Failure> {
         let Some(pe) = self.erp.payment_entry(name).await? else { return Ok(Err("payment entry not found")) };
         if pe.party_type != "Customer" {
             return Ok(Err("party is not a customer"));
         }
-        let Some((contract, allocated)) = pe.contracts.first().cloned() else {
+        let mut allocations: Vec<(String, Money)> = Vec::new();
+        for (contract, allocated) in &pe.contracts {
+            match allocations.iter_mut().find(|(c, _)| c == contract) {
+                Some((_, sum)) => *sum += *allocated,
+                None => allocations.push((contract.clone(), *allocated)),
+            }
+        }
+        if allocations.is_empty() {
             return Ok(Err("payment is not allocated to a contract"));
-        };
-        let Some((account, _)) = self.account(&contract).await? else { return Ok(Err("contract not found")) };
-        let notice = PaymentNotice {
-            amount: if allocated.is_positive() { allocated } else { pe.amount },
-            currency: account.row.currency.clone(),
-            contract,
-            date: pe.date,
-            remaining: account.remaining(),
-            next_due: ledger::next_due(&account.lines).map(|l| (l.instalment.due_date, l.remaining)),
-        };
-        let msg = match handled {
-            Handled::PaymentCancelled => Msg::PaymentCancelled(notice),
-            _ => Msg::PaymentReceived(notice),
-        };
-        Ok(Ok((pe.party, msg)))
+        }
+        let single = allocations.len() == 1;
+        let mut msgs = Vec::new();
+        // One after the other: a payment rarely names more than one or two contracts.
+        for (contract, allocated) in allocations {
+            let Some((account, customer)) = self.account(&contract).await? else { continue };
+            if customer != pe.party {
+                tracing::warn!(erp.contract = %contract, "payment allocated to another customer's contract; not shown");
+                continue;
+            }
+            let notice = PaymentNotice {
+                // The whole payment when it names one contract without an allocated amount.
+                amount: if allocated.is_positive() || !single { allocated } else { pe.amount },
+                currency: account.row.currency.clone(),
+                contract,
+                date: pe.date,
+                remaining: account.remaining(),
+                next_due: ledger::next_due(&account.lines).map(|l| (l.instalment.due_date, l.remaining)),
+            };
+            msgs.push(match handled {
+                Handled::PaymentCancelled => Msg::PaymentCancelled(notice),
+                _ => Msg::PaymentReceived(notice),
+            });
+        }
+        if msgs.is_empty() {
+            return Ok(Err("contract not found"));
+        }
+        Ok(Ok((pe.party, msgs)))
     }
 
-    async fn contract(&self, name: &str) -> Result<Result<(String, Msg), &'static str>, Failure> {
+    async fn contract(&self, name: &str) -> Result<Composed, Failure> {
         let Some((account, customer)) = self.account(name).await? else { return Ok(Err("contract not found")) };
         let notice = ContractNotice {
             contract: account.row.name.clone(),
@@ -128,6 +165,6 @@ impl Deliverer {
             total: account.row.total,
             first_due: ledger::next_due(&account.lines).map(|l| (l.instalment.due_date, l.remaining)),
         };
-        Ok(Ok((customer, Msg::NewContract(notice))))
+        Ok(Ok((customer, vec![Msg::NewContract(notice)])))
     }
 }

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::common::{fake_erp::FakeErp, fake_telegram::TgFault};
-use crate::fixtures::{self, MARKUP, dmy};
+use crate::fixtures::{self, LONG, MARKUP, OTHERS, dmy};
 use crate::helpers::*;
 
 const USER: i64 = 5_700_001;
@@ -100,6 +100,33 @@ async fn a_signed_payment_event_reaches_the_customer_with_figures_from_erpnext()
     assert!(text.contains("Остаток по договору: <b>10 250 000 сум</b>"), "{text}");
     assert!(text.contains(&format!("Следующий платёж: {} — 3 125 000 сум", dmy(-10))), "{text}");
     assert_eq!(queue_len(&env, "events").await, ":0", "acknowledged and removed");
+}
+
+#[tokio::test]
+async fn a_payment_over_several_contracts_reports_each_of_the_customers_contracts_in_one_message() {
+    let (env, app) = linked_env(&[]).await;
+    let refs = [(MARKUP, 600_000.0), (LONG, 400_000.0), (OTHERS, 50_000.0)];
+    env.erp.insert(
+        "Payment Entry",
+        json!({
+            "name": "ACC-PAY-2026-77778", "docstatus": 1, "payment_type": "Receive", "party_type": "Customer",
+            "party": CUSTOMER, "posting_date": fixtures::today().format("%Y-%m-%d").to_string(),
+            "mode_of_payment": "Cash", "paid_amount": 1_050_000.0,
+            "references": refs.iter().map(|(name, amount)| json!({
+                "reference_doctype": "Sales Order", "reference_name": name, "allocated_amount": amount,
+            })).collect::<Vec<_>>(),
+        }),
+    );
+    let (status, _) = post_event(&app, &payment_body("ACC-PAY-2026-77778", "on_submit"), Some(SECRET)).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = wait_for_text(&env, "Платёж получен", 1, Duration::from_secs(5)).await.remove(0);
+    assert_eq!(text.matches("Платёж получен").count(), 2, "one notice per own contract: {text}");
+    assert!(text.contains(&format!("Сумма: <b>600 000 сум</b>\nДоговор: {MARKUP}")), "{text}");
+    assert!(text.contains(&format!("Сумма: <b>400 000 сум</b>\nДоговор: {LONG}")), "{text}");
+    // 16 250 000 − (5 000 000 + 600 000).
+    assert!(text.contains("Остаток по договору: <b>10 650 000 сум</b>"), "{text}");
+    assert!(!text.contains(OTHERS) && !text.contains("<b>50 000 сум</b>"), "another customer's contract: {text}");
+    assert_eq!(settle_count(&env, "Платёж получен").await, 1, "one message");
 }
 
 #[tokio::test]
