@@ -9,6 +9,23 @@ impl Passport {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The forms this passport may have been typed in ERPNext, the normalised one first: with a
+    /// space or a dash after the series, and with the series in Cyrillic look-alike letters
+    /// where both letters have one. (Case is left to the database, whose collation ignores it.)
+    pub fn spellings(&self) -> Vec<String> {
+        let (series, number) = self.0.split_at(2);
+        let mut series_forms = vec![series.to_owned()];
+        let cyrillic: Option<String> = series.chars().map(cyrillic_look_alike).collect();
+        series_forms.extend(cyrillic);
+        let mut all = Vec::new();
+        for series in &series_forms {
+            for sep in ["", " ", "-"] {
+                all.push(format!("{series}{sep}{number}"));
+            }
+        }
+        all
+    }
 }
 
 impl std::fmt::Debug for Passport {
@@ -56,9 +73,42 @@ fn latin_look_alike(c: char) -> char {
     }
 }
 
+/// The Cyrillic capital that looks like this Latin capital, if any (the inverse of
+/// [`latin_look_alike`] on capitals).
+fn cyrillic_look_alike(c: char) -> Option<char> {
+    Some(match c {
+        'A' => 'А',
+        'B' => 'В',
+        'C' => 'С',
+        'E' => 'Е',
+        'H' => 'Н',
+        'K' => 'К',
+        'M' => 'М',
+        'O' => 'О',
+        'P' => 'Р',
+        'T' => 'Т',
+        'X' => 'Х',
+        'Y' => 'У',
+        'I' => 'І',
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spellings_cover_separators_and_cyrillic_series_normalised_first() {
+        let p = normalise("AC1234567").map(|p| p.spellings()).unwrap_or_default();
+        let want = ["AC1234567", "AC 1234567", "AC-1234567", "АС1234567", "АС 1234567", "АС-1234567"];
+        assert_eq!(p, want);
+        for s in &p {
+            assert_eq!(normalise(s).as_ref().map(Passport::as_str), Some("AC1234567"), "{s} normalises back");
+        }
+        // No Cyrillic look-alike for G: only the Latin forms.
+        assert_eq!(normalise("AG1234567").map(|p| p.spellings().len()), Some(3));
+    }
 
     #[test]
     fn normalisation_table() {

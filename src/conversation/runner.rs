@@ -166,7 +166,7 @@ impl Runner {
                 Some(Outcome::LinkLookup { result, then })
             }
             Effect::LookupPassport { passport } => {
-                let result = lookup(self.erp.customer_by_passport(passport.as_str()).await, "passport lookup");
+                let result = lookup(self.erp.customer_by_passport(&passport).await, "passport lookup");
                 Some(Outcome::PassportLookup(result))
             }
             Effect::FetchForContact { customer, phone } => {

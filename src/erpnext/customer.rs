@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{ErpClient, ErpError, ListQuery};
 use crate::config::ErpSchema;
-use crate::conversation::CustomerRecord;
+use crate::conversation::{CustomerRecord, passport::Passport};
 
 /// Outcome of writing the link field.
 #[derive(Debug)]
@@ -39,9 +39,29 @@ impl ErpClient {
         Ok(rows.first().map(|row| record_from(self.schema(), row)))
     }
 
-    /// The customer with this passport (the field is unique in ERPNext).
-    pub async fn customer_by_passport(&self, passport: &str) -> Result<Option<CustomerRecord>, ErpError> {
-        self.find_customer_by(&self.schema().passport_field.clone(), passport).await
+    /// The customer with this passport (the field is unique in ERPNext), in whichever of its
+    /// usual spellings ERPNext holds it ([`Passport::spellings`]): one request with an `in`
+    /// filter. A value stored exactly in the normalised form wins; otherwise, should two
+    /// customers hold two spellings of it, the first by name is taken and a warning logged
+    /// (the phone check still has to pass).
+    pub async fn customer_by_passport(&self, passport: &Passport) -> Result<Option<CustomerRecord>, ErpError> {
+        let s = self.schema();
+        let fields = self.customer_fields();
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let spellings = passport.spellings();
+        let query = ListQuery::new(&s.customer_doctype, &fields)
+            .filter(&s.passport_field, "in", spellings.clone())
+            .limit(spellings.len());
+        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        if rows.len() > 1 {
+            tracing::warn!(
+                erp.doctype = %s.customer_doctype,
+                customers = rows.len(),
+                "several customers hold spellings of one passport; fix the duplicates in ERPNext"
+            );
+        }
+        let exact = rows.iter().find(|r| r.get(&s.passport_field).and_then(Value::as_str) == Some(passport.as_str()));
+        Ok(exact.or(rows.first()).map(|row| record_from(s, row)))
     }
 
     /// The customer whose link field holds this Telegram user id (F2 auto-login).

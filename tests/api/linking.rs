@@ -70,7 +70,35 @@ async fn cyrillic_look_alikes_and_spaces_are_normalised() {
     assert_eq!(env.last_text(USER), say(Msg::AskContact));
     let lookup = env.erp.requests().into_iter().last().expect("a lookup");
     assert!(lookup.query.get("filters").is_some_and(|f| f.contains("AB1234567")), "{lookup:?}");
-    assert_eq!(lookup.query.get("limit_page_length").map(String::as_str), Some("2"));
+    assert_eq!(lookup.query.get("limit_page_length").map(String::as_str), Some("6"), "the six spellings");
+}
+
+#[tokio::test]
+async fn a_passport_stored_in_erpnext_with_a_space_or_in_cyrillic_is_found() {
+    for stored in ["AB 1234567", "АВ1234567", "ав-1234567"] {
+        let env = TestEnv::new().await;
+        env.erp.set_field("Customer", CUSTOMER, "custom_passport_series", json!(stored));
+        let app = env.start_app().await;
+        app.post(&updates::command(env.uid(), USER, "/start")).await;
+        let before = env.erp.request_count();
+        app.post(&updates::text(env.uid(), USER, PASSPORT)).await;
+        assert_eq!(env.last_text(USER), say(Msg::AskContact), "stored as {stored:?}");
+        assert_eq!(env.erp.request_count(), before + 1, "one lookup for every spelling");
+    }
+}
+
+#[tokio::test]
+async fn the_customer_holding_the_normalised_spelling_wins_over_a_duplicate() {
+    let env = TestEnv::new().await;
+    // A duplicate customer (sorted first by name) holding another spelling of the passport.
+    env.erp.insert(
+        "Customer",
+        json!({"name": "CUST-0000", "customer_name": "Duplicate", "custom_passport_series": "AB 1234567",
+               "custom_phone_1": "+998 99 000 00 00"}),
+    );
+    let app = env.start_app().await;
+    link(&env, &app, USER).await;
+    assert_eq!(linked_id(&env), Some(USER.to_string()), "the customer stored as {PASSPORT} is linked");
 }
 
 #[tokio::test]
