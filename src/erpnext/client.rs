@@ -101,7 +101,7 @@ impl ErpClient {
             Err(ErpError::Timeout) => "timeout".into(),
             Err(_) => "unreachable".into(),
         };
-        crate::telemetry::metrics::erpnext(metric_target(url), label, started.elapsed().as_secs_f64());
+        crate::telemetry::metrics::erpnext(metric_target(url, body), label, started.elapsed().as_secs_f64());
         let (status, bytes) = answer?;
         if status.is_success() { Ok(bytes) } else { Err(ErpError::from_response(status, &bytes)) }
     }
@@ -249,8 +249,14 @@ fn post_body(query: &ListQuery, start: usize) -> Value {
     body
 }
 
-/// The doctype (or `method:name`) a URL addresses: a bounded metric label, never a name.
-fn metric_target(url: &str) -> String {
+/// The doctype (or `method:name`) a request addresses: a bounded metric label, never a name.
+/// A list read through `frappe.client.get_list` counts for the doctype its body names.
+fn metric_target(url: &str, body: Option<&Value>) -> String {
+    if url.ends_with(super::stack::READ_METHOD_PATH)
+        && let Some(doctype) = body.and_then(|b| b.get("doctype")).and_then(Value::as_str)
+    {
+        return doctype.to_owned();
+    }
     let path = url.split_once("/api/").map(|(_, p)| p).unwrap_or_default();
     let path = path.split('?').next().unwrap_or_default();
     let decoded = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned();
@@ -305,5 +311,31 @@ impl ErpError {
     /// True for the failures a user sees as "try again later".
     pub fn is_unavailable(&self) -> bool {
         !matches!(self, ErpError::NotFound(_))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn metric_labels_name_the_doctype_never_a_document() {
+        let base = "http://erp:8000";
+        let cases = [
+            (format!("{base}/api/resource/Sales%20Order/SO-2026-00001"), None, "Sales Order"),
+            (format!("{base}/api/resource/Customer?filters=%5B%5D"), None, "Customer"),
+            (format!("{base}/api/method/frappe.auth.get_logged_user"), None, "method:frappe.auth.get_logged_user"),
+            (format!("{base}/api/method/frappe.client.get_list"), None, "method:frappe.client.get_list"),
+            (
+                format!("{base}/api/method/frappe.client.get_list"),
+                Some(json!({"doctype": "Payment Entry"})),
+                "Payment Entry",
+            ),
+            (format!("{base}/elsewhere"), None, "other"),
+        ];
+        for (url, body, want) in cases {
+            assert_eq!(metric_target(&url, body.as_ref()), want, "{url}");
+        }
     }
 }
