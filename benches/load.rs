@@ -441,9 +441,9 @@ fn query_param(uri: &Uri, name: &str) -> String {
         .unwrap_or_default()
 }
 
-async fn erp_handler(State(stub): State<Arc<ErpStub>>, method: Method, uri: Uri) -> Response {
+async fn erp_handler(State(stub): State<Arc<ErpStub>>, method: Method, uri: Uri, body: Bytes) -> Response {
     let path = percent_encoding::percent_decode_str(uri.path()).decode_utf8_lossy().into_owned();
-    let (route, answer) = erp_answer(&stub.data, &method, &path, &uri);
+    let (route, answer) = erp_answer(&stub.data, &method, &path, &uri, &body);
     let route = if answer.is_some() { route } else { UNEXPECTED };
     if let Some(c) = stub.counts.get(route) {
         c.fetch_add(1, Ordering::Relaxed);
@@ -451,47 +451,81 @@ async fn erp_handler(State(stub): State<Arc<ErpStub>>, method: Method, uri: Uri)
     answer.map_or_else(not_found, json_response)
 }
 
-fn erp_answer(d: &Dataset, method: &Method, path: &str, uri: &Uri) -> (usize, Option<Bytes>) {
+/// The parameters of a list read, from a `GET /api/resource/<doctype>` query string or a
+/// `POST /api/method/frappe.client.get_list` body (JSON texts, as Frappe receives them).
+struct ListArgs {
+    filters: String,
+    fields: String,
+    group_by: String,
+}
+
+impl ListArgs {
+    fn of_query(uri: &Uri) -> ListArgs {
+        let get = |k| query_param(uri, k);
+        ListArgs { filters: get("filters"), fields: get("fields"), group_by: get("group_by") }
+    }
+
+    fn of_body(body: &Value) -> ListArgs {
+        let text = |k: &str| body.get(k).map(Value::to_string).unwrap_or_default();
+        let group_by = body.get("group_by").and_then(Value::as_str).unwrap_or_default().to_owned();
+        ListArgs { filters: text("filters"), fields: text("fields"), group_by }
+    }
+}
+
+fn erp_answer(d: &Dataset, method: &Method, path: &str, uri: &Uri, body: &[u8]) -> (usize, Option<Bytes>) {
+    if path == "/api/method/frappe.client.get_list" && method == Method::POST {
+        let Ok(body) = serde_json::from_slice::<Value>(body) else { return (UNEXPECTED, None) };
+        let doctype = body.get("doctype").and_then(Value::as_str).unwrap_or_default();
+        let (route, answer) = erp_list(d, doctype, &ListArgs::of_body(&body));
+        // `frappe.client.get_list` answers `{"message": [...]}`, the resource list `{"data": [...]}`.
+        let answer = answer.map(|a| match a.strip_prefix(b"{\"data\":") {
+            Some(rows) => Bytes::from([&b"{\"message\":"[..], rows].concat()),
+            None => a,
+        });
+        return (route, answer);
+    }
     let Some(rest) = path.strip_prefix("/api/resource/").filter(|_| method == Method::GET) else {
         return (UNEXPECTED, None);
     };
-    let (doctype, name) = match rest.split_once('/') {
-        Some((doctype, name)) => (doctype, Some(name)),
-        None => (rest, None),
-    };
-    match (doctype, name) {
-        ("Customer", Some(name)) => (0, customer_ref(name).and_then(|i| d.customers.get(i)).map(|c| c.doc.clone())),
-        ("Customer", None) if query_param(uri, "filters").starts_with("[[\"name\",\"=\"") => {
-            // The re-read of one customer: a list by name with the fields the bot reads.
-            let customer = customer_ref(&query_param(uri, "filters")).and_then(|i| d.customers.get(i));
-            (7, Some(customer.map_or_else(|| Bytes::from_static(br#"{"data":[]}"#), |c| c.by_telegram.clone())))
+    match rest.split_once('/') {
+        Some(("Customer", name)) => (0, customer_ref(name).and_then(|i| d.customers.get(i)).map(|c| c.doc.clone())),
+        Some(("Sales Order", name)) => {
+            (2, contract_refs(name).first().and_then(|r| d.contract_of(*r)).map(|c| c.doc.clone()))
         }
-        ("Customer", None) => {
-            let filters = query_param(uri, "filters");
-            let user = filters.rsplit('"').nth(1).and_then(|v| v.parse::<i64>().ok());
+        Some(("Payment Entry", name)) => (4, event_customer(name).map(|i| d.payment_entry(name, i))),
+        Some(_) => (UNEXPECTED, None),
+        None => erp_list(d, rest, &ListArgs::of_query(uri)),
+    }
+}
+
+/// A list read, answered as `{"data": [...]}`.
+fn erp_list(d: &Dataset, doctype: &str, args: &ListArgs) -> (usize, Option<Bytes>) {
+    let empty = || Bytes::from_static(br#"{"data":[]}"#);
+    match doctype {
+        "Customer" if args.filters.starts_with("[[\"name\",\"=\"") => {
+            // The re-read of one customer: a list by name with the fields the bot reads.
+            let customer = customer_ref(&args.filters).and_then(|i| d.customers.get(i));
+            (7, Some(customer.map_or_else(empty, |c| c.by_telegram.clone())))
+        }
+        "Customer" => {
+            let user = args.filters.rsplit('"').nth(1).and_then(|v| v.parse::<i64>().ok());
             let found = user
-                .filter(|_| filters.contains("custom_telegram_id"))
+                .filter(|_| args.filters.contains("custom_telegram_id"))
                 .and_then(|u| usize::try_from(u - USER_BASE).ok())
                 .and_then(|i| d.customers.get(i))
                 .map(|c| c.by_telegram.clone());
-            (1, Some(found.unwrap_or_else(|| Bytes::from_static(br#"{"data":[]}"#))))
+            (1, Some(found.unwrap_or_else(empty)))
         }
-        ("Sales Order", Some(name)) => {
-            (2, contract_refs(name).first().and_then(|r| d.contract_of(*r)).map(|c| c.doc.clone()))
-        }
-        ("Sales Order", None) => {
-            let customer = customer_ref(&query_param(uri, "filters")).and_then(|i| d.customers.get(i));
-            let joined = query_param(uri, "fields").contains("schedule_due_date");
+        "Sales Order" => {
+            let customer = customer_ref(&args.filters).and_then(|i| d.customers.get(i));
+            let joined = args.fields.contains("schedule_due_date");
             let answer = customer.map(|c| if joined { &c.contract_schedule_list } else { &c.contract_list });
-            (3, Some(answer.cloned().unwrap_or_else(|| Bytes::from_static(br#"{"data":[]}"#))))
+            (3, Some(answer.cloned().unwrap_or_else(empty)))
         }
-        ("Payment Entry", Some(name)) => (4, event_customer(name).map(|i| d.payment_entry(name, i))),
-        ("Payment Entry", None) if query_param(uri, "group_by").is_empty() => {
-            (5, Some(d.joined(&query_param(uri, "filters"), |c| &c.payments)))
-        }
+        "Payment Entry" if args.group_by.is_empty() => (5, Some(d.joined(&args.filters, |c| &c.payments))),
         // Paid totals, summed per contract (`group_by`): one row per contract with payments.
-        ("Payment Entry", None) => (9, Some(d.joined(&query_param(uri, "filters"), |c| &c.paid))),
-        ("Payment Schedule", None) => (6, Some(d.joined(&query_param(uri, "filters"), |c| &c.schedule))),
+        "Payment Entry" => (9, Some(d.joined(&args.filters, |c| &c.paid))),
+        "Payment Schedule" => (6, Some(d.joined(&args.filters, |c| &c.schedule))),
         _ => (UNEXPECTED, None),
     }
 }

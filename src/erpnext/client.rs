@@ -127,15 +127,13 @@ impl ErpClient {
         decode_data(&body)
     }
 
-    /// Lists every row the query matches, page by page until a short page.
+    /// Lists every row the query matches, page by page until a short page, through
+    /// `POST /api/method/frappe.client.get_list` with the query as a JSON body — the method
+    /// `GET /api/resource/{doctype}` calls, with the same parameters and permissions. A short
+    /// request line: no 4094-byte limit for long `in` filters, and no long URL for reqwest to
+    /// parse three times per request. Retried like a GET (it only reads).
     pub async fn list<T: DeserializeOwned>(&self, query: &ListQuery) -> Result<Vec<T>, ErpError> {
-        let url = &self.resource_url(&query.doctype, None);
-        self.paged(query, |start| async move {
-            let body = self.send(Method::GET, url, &query.params(start), None).await?;
-            let page: Vec<T> = decode_data(&body)?;
-            Ok((page.len(), page))
-        })
-        .await
+        self.list_with(query, Some).await
     }
 
     /// Calls `page(start)` until a short page (or the query's limit). A page answers how many
@@ -169,14 +167,8 @@ impl ErpClient {
         self.send(Method::GET, &url, query, None).await.map(Vec::from)
     }
 
-    /// Like [`ErpClient::list`], through `POST frappe.client.get_list` with a JSON body: for
-    /// long `in` filters that would not fit gunicorn's 4094-byte request line. Retried like a GET.
-    pub async fn list_post<T: DeserializeOwned>(&self, query: &ListQuery) -> Result<Vec<T>, ErpError> {
-        self.list_post_with(query, Some).await
-    }
-
-    /// [`ErpClient::list_post`], converting each page's rows as it arrives (`None` drops a row).
-    pub async fn list_post_with<T: DeserializeOwned, U>(
+    /// [`ErpClient::list`], converting each page's rows as it arrives (`None` drops a row).
+    pub async fn list_with<T: DeserializeOwned, U>(
         &self,
         query: &ListQuery,
         convert: impl Fn(T) -> Option<U>,
@@ -184,7 +176,7 @@ impl ErpClient {
         let url = format!("{}{}", self.base, super::stack::READ_METHOD_PATH);
         let convert = &convert;
         self.paged(query, |start| {
-            let body = post_body(query, start);
+            let body = query.body(start);
             let url = &url;
             async move {
                 let answer = self.send(Method::POST, url, &[], Some(&body)).await?;
@@ -196,9 +188,9 @@ impl ErpClient {
         .await
     }
 
-    /// Like [`ErpClient::list_post`], handing every row to `fold` as its page arrives instead of
+    /// Like [`ErpClient::list`], handing every row to `fold` as its page arrives instead of
     /// collecting them: for long listings whose rows are merged into something smaller.
-    pub async fn list_post_fold<T: DeserializeOwned, A>(
+    pub async fn list_fold<T: DeserializeOwned, A>(
         &self,
         query: &ListQuery,
         mut acc: A,
@@ -207,7 +199,7 @@ impl ErpClient {
         let url = format!("{}{}", self.base, super::stack::READ_METHOD_PATH);
         let mut start = 0;
         loop {
-            let answer = self.send(Method::POST, &url, &[], Some(&post_body(query, start))).await?;
+            let answer = self.send(Method::POST, &url, &[], Some(&query.body(start))).await?;
             let page: Vec<T> = decode_message(&answer)?;
             let sent = page.len();
             start += sent;
@@ -228,25 +220,6 @@ impl ErpClient {
             .map(str::to_owned)
             .ok_or_else(|| ErpError::Decode("no `message` in get_logged_user".into()))
     }
-}
-
-/// The JSON body of `frappe.client.get_list` for the page at `start`.
-fn post_body(query: &ListQuery, start: usize) -> Value {
-    let mut body = serde_json::json!({
-        "doctype": query.doctype,
-        "fields": query.fields,
-        "filters": query.filters,
-        "order_by": query.order_by,
-        "limit_start": start,
-        "limit_page_length": query.page_length,
-    });
-    if let Some(parent) = &query.parent {
-        body["parent"] = Value::from(parent.clone());
-    }
-    if let Some(group_by) = &query.group_by {
-        body["group_by"] = Value::from(group_by.clone());
-    }
-    body
 }
 
 /// The doctype (or `method:name`) a request addresses: a bounded metric label, never a name.

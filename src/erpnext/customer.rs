@@ -83,7 +83,7 @@ impl ErpClient {
                 .filter("name", "in", names)
                 .page_length(batch.len())
                 .limit(batch.len());
-            for row in self.list_post::<Map<String, Value>>(&query).await? {
+            for row in self.list::<Map<String, Value>>(&query).await? {
                 let record = record_from(s, &row);
                 if let Some(chat) = record.telegram_id.and_then(|t| t.trim().parse::<i64>().ok()) {
                     links.insert(record.name, chat);

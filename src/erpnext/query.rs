@@ -59,22 +59,23 @@ impl ListQuery {
         self
     }
 
-    /// Query-string pairs for the page starting at `start`.
-    pub fn params(&self, start: usize) -> Vec<(&'static str, String)> {
-        let mut params = vec![
-            ("fields", Value::from(self.fields.clone()).to_string()),
-            ("filters", Value::from(self.filters.clone()).to_string()),
-            ("order_by", self.order_by.clone()),
-            ("limit_start", start.to_string()),
-            ("limit_page_length", self.page_length.to_string()),
-        ];
+    /// The JSON body of `frappe.client.get_list` for the page starting at `start`.
+    pub fn body(&self, start: usize) -> Value {
+        let mut body = serde_json::json!({
+            "doctype": self.doctype,
+            "fields": self.fields,
+            "filters": self.filters,
+            "order_by": self.order_by,
+            "limit_start": start,
+            "limit_page_length": self.page_length,
+        });
         if let Some(parent) = &self.parent {
-            params.push(("parent", parent.clone()));
+            body["parent"] = Value::from(parent.clone());
         }
         if let Some(group_by) = &self.group_by {
-            params.push(("group_by", group_by.clone()));
+            body["group_by"] = Value::from(group_by.clone());
         }
-        params
+        body
     }
 }
 
@@ -85,12 +86,16 @@ mod tests {
     #[test]
     fn every_page_request_is_explicit() {
         let q = ListQuery::new("Customer", &["name"]).filter("custom_telegram_id", "=", "42").page_length(50);
-        let params = q.params(100);
-        let get = |k| params.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-        assert_eq!(get("fields").as_deref(), Some(r#"["name"]"#));
-        assert_eq!(get("filters").as_deref(), Some(r#"[["custom_telegram_id","=","42"]]"#));
-        assert_eq!(get("order_by").as_deref(), Some("name asc"));
-        assert_eq!(get("limit_start").as_deref(), Some("100"));
-        assert_eq!(get("limit_page_length").as_deref(), Some("50"));
+        let body = q.body(100);
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "doctype": "Customer", "fields": ["name"], "filters": [["custom_telegram_id", "=", "42"]],
+                "order_by": "name asc", "limit_start": 100, "limit_page_length": 50,
+            })
+        );
+        let grouped = q.group_by("`tabCustomer`.`territory`").body(0);
+        assert_eq!(grouped["group_by"], "`tabCustomer`.`territory`");
+        assert!(grouped.get("parent").is_none());
     }
 }

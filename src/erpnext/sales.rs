@@ -19,31 +19,32 @@ use crate::config::SalesSchema;
 use crate::format::{date::parse_erp_date, money::Money};
 use crate::ledger::Instalment;
 
-/// Names per `in` filter in a query string: far below gunicorn's 4094-byte request line.
+/// Names per `in` filter and rows per page for a customer's handful of contracts.
 const IN_BATCH: usize = 40;
 const PAGE: usize = 100;
-/// Names per `in` filter for bulk reads (reminders), sent as a JSON body (~20 bytes a name).
+/// Names per `in` filter for bulk reads (reminders): ~20 bytes a name in the JSON body, so a
+/// batch is ~100 KB, within nginx's default `client_max_body_size` of 1 MB.
 pub(crate) const BULK_BATCH: usize = 5000;
 /// Rows per page of bulk lists: the due rows of a reminder pass, and payments read in bulk.
 const BULK_PAGE: usize = 1000;
 /// Rows per page of a batch's schedule rows: a few per contract, small rows.
 const SCHEDULE_PAGE: usize = 10_000;
 
-/// How a list is read: a GET for a customer's handful of contracts, a POST with a JSON body
-/// for bulk reads whose `in` lists would not fit a URL.
+/// How a list is batched and paged: for a customer's handful of contracts (the views), or in
+/// bulk (the reminder pass).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fetch {
-    Get,
+    Few,
     Bulk,
 }
 
 impl Fetch {
     fn batch(self) -> usize {
-        if self == Fetch::Get { IN_BATCH } else { BULK_BATCH }
+        if self == Fetch::Few { IN_BATCH } else { BULK_BATCH }
     }
 
     fn page(self) -> usize {
-        if self == Fetch::Get { PAGE } else { BULK_PAGE }
+        if self == Fetch::Few { PAGE } else { BULK_PAGE }
     }
 }
 
@@ -237,16 +238,9 @@ impl ErpClient {
         }
     }
 
-    async fn rows(&self, query: ListQuery, fetch: Fetch) -> Result<Vec<Map<String, Value>>, ErpError> {
-        match fetch {
-            Fetch::Get => self.list(&query).await,
-            Fetch::Bulk => self.list_post(&query).await,
-        }
-    }
-
     /// Every submitted incoming payment allocated to these contracts, oldest first.
     pub async fn payments_for(&self, contracts: &[String]) -> Result<Vec<PaymentRow>, ErpError> {
-        self.payments(contracts, Fetch::Get).await
+        self.payments(contracts, Fetch::Few).await
     }
 
     pub async fn payments(&self, contracts: &[String], fetch: Fetch) -> Result<Vec<PaymentRow>, ErpError> {
@@ -284,7 +278,7 @@ impl ErpClient {
         .filter("payment_type", "=", "Receive")
         .order_by(&format!("`tab{}`.posting_date asc, `tab{}`.name asc", s.payment_doctype, s.payment_doctype))
         .page_length(fetch.page());
-        let rows = self.rows(query, fetch).await?;
+        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
         Ok(rows.iter().filter_map(|r| payment_row(s, r)).collect())
     }
 
@@ -304,8 +298,7 @@ impl ErpClient {
                 .filter("due_date", "<=", until.format("%Y-%m-%d").to_string())
                 .page_length(SCHEDULE_PAGE);
             all.extend(
-                self.list_post_with(&query, |r: Map<String, Value>| Some((text(&r, "parent")?, instalment(&r)?)))
-                    .await?,
+                self.list_with(&query, |r: Map<String, Value>| Some((text(&r, "parent")?, instalment(&r)?))).await?,
             );
         }
         Ok(all)
@@ -334,7 +327,7 @@ impl ErpClient {
                 _ => due.push((contract, vec![instalment])),
             }
         };
-        let mut due = self.list_post_fold(&query, Vec::new(), merge).await?;
+        let mut due = self.list_fold(&query, Vec::new(), merge).await?;
         due.sort_by(|a, b| a.0.name.cmp(&b.0.name));
         due.dedup_by(|later, kept| {
             let same = later.0.name == kept.0.name;

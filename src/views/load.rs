@@ -36,7 +36,7 @@ pub async fn load(
             // Closed contracts are listed only while they have a balance: only they need payments.
             let closed: Vec<String> = rows.iter().filter(|r| r.status == "Closed").map(|r| r.name.clone()).collect();
             let paid =
-                if closed.is_empty() { PaidTotals::default() } else { erp.paid_totals(&closed, Fetch::Get).await? };
+                if closed.is_empty() { PaidTotals::default() } else { erp.paid_totals(&closed, Fetch::Few).await? };
             let accounts = model::accounts(rows, &paid, &[], today);
             let names = accounts.iter().map(|a| a.row.name.clone()).collect();
             screen(render::contract_list(lang, &accounts, *page), Some(names))
@@ -75,7 +75,7 @@ async fn accounts(erp: &ErpClient, customer: &str, today: NaiveDate) -> Result<V
         return Ok(Vec::new());
     }
     let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
-    let paid = erp.paid_totals(&names, Fetch::Get).await?;
+    let paid = erp.paid_totals(&names, Fetch::Few).await?;
     Ok(model::accounts(rows, &paid, &schedules, today))
 }
 

@@ -37,7 +37,8 @@ async fn an_emptied_redis_restores_the_session_from_erpnext() {
     assert!(texts[texts.len() - 1].starts_with("👋"), "welcome back: {texts:?}");
     let lookups = env.erp.requests();
     assert_eq!(lookups.len(), 2, "a lookup by Telegram id, then the contracts: {lookups:?}");
-    assert!(lookups[0].query.get("filters").is_some_and(|f| f.contains("custom_telegram_id")));
+    let filters = lookups[0].body.as_ref().map(|b| b["filters"].to_string()).unwrap_or_default();
+    assert!(filters.contains("custom_telegram_id"), "{lookups:?}");
     // The session is stored again: the next message needs no lookup.
     app.post(&updates::command(env.uid(), USER, "/menu")).await;
     assert_eq!(env.last_text(USER), say(Msg::Menu));

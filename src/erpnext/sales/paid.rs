@@ -69,16 +69,12 @@ fn grouped(rows: Vec<PaidRow>) -> Option<Vec<(String, Money)>> {
 }
 
 impl ErpClient {
-    /// What is paid on each of `contracts`, one request per batch of names: a GET for a
-    /// customer's handful ([`Fetch::Get`]), a POST for the reminder pass ([`Fetch::Bulk`]).
+    /// What is paid on each of `contracts`, one request per batch of names (a customer's
+    /// handful, [`Fetch::Few`], or the reminder pass's thousands, [`Fetch::Bulk`]).
     pub async fn paid_totals(&self, contracts: &[String], fetch: Fetch) -> Result<PaidTotals, ErpError> {
         let mut totals = PaidTotals::default();
         for batch in contracts.chunks(fetch.batch()) {
-            let query = self.paid_query(batch);
-            let rows = match fetch {
-                Fetch::Get => self.list::<Map<String, Value>>(&query).await?.into_iter().filter_map(paid_row).collect(),
-                Fetch::Bulk => self.list_post_with(&query, paid_row).await?,
-            };
+            let rows = self.list_with(&self.paid_query(batch), paid_row).await?;
             match grouped(rows) {
                 Some(rows) => rows.iter().for_each(|(contract, paid)| totals.add(contract, *paid)),
                 None => {
