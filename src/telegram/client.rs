@@ -5,14 +5,12 @@ use std::time::Duration;
 
 use teloxide_core::{
     ApiError, Bot, RequestError,
-    payloads::{
-        AnswerCallbackQuerySetters, EditMessageTextSetters, SendDocumentSetters, SendMessageSetters,
-        SetMyCommandsSetters,
-    },
-    requests::Requester,
-    types::{BotCommand, CallbackQueryId, ChatId, InlineKeyboardMarkup, InputFile, MessageId, ParseMode, ReplyMarkup},
+    payloads::{AnswerCallbackQuerySetters, SendDocumentSetters, SendMessageSetters, SetMyCommandsSetters},
+    requests::{JsonRequest, Requester},
+    types::{BotCommand, CallbackQueryId, ChatId, InlineKeyboardMarkup, InputFile, ParseMode, ReplyMarkup},
 };
 
+use super::lean::{EditHtml, SendHtml};
 use crate::config::TelegramConfig;
 use crate::i18n::{self, Lang};
 
@@ -48,10 +46,9 @@ impl TelegramClient {
     /// Sends an HTML message; waits out a short 429 and tries again.
     pub async fn send_html(&self, chat_id: i64, text: &str, markup: Option<ReplyMarkup>) -> Result<(), SendError> {
         self.with_retry("sendMessage", || {
-            let mut req = self.bot.send_message(ChatId(chat_id), text).parse_mode(ParseMode::Html);
-            if let Some(m) = markup.clone() {
-                req = req.reply_markup(m);
-            }
+            let payload =
+                SendHtml { chat_id, text: text.to_owned(), parse_mode: ParseMode::Html, reply_markup: markup.clone() };
+            let req = JsonRequest::new(self.bot.clone(), payload);
             async move { req.await.map(drop) }
         })
         .await
@@ -72,11 +69,14 @@ impl TelegramClient {
         markup: Option<InlineKeyboardMarkup>,
     ) -> Result<(), SendError> {
         self.with_retry("editMessageText", || {
-            let mut req =
-                self.bot.edit_message_text(ChatId(chat_id), MessageId(message_id), text).parse_mode(ParseMode::Html);
-            if let Some(m) = markup.clone() {
-                req = req.reply_markup(m);
-            }
+            let payload = EditHtml {
+                chat_id,
+                message_id,
+                text: text.to_owned(),
+                parse_mode: ParseMode::Html,
+                reply_markup: markup.clone(),
+            };
+            let req = JsonRequest::new(self.bot.clone(), payload);
             async move { req.await.map(drop) }
         })
         .await
