@@ -1,9 +1,9 @@
 //! The Customer operations of linking (F1), auto-login (F2) and logout (F10), with the
 //! doctype and field names from configuration.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{ErpClient, ErpError, ListQuery};
+use super::{ErpClient, ErpError, Fields, ListQuery, Row};
 use crate::config::ErpSchema;
 use crate::conversation::{CustomerRecord, passport::Passport};
 
@@ -32,7 +32,7 @@ impl ErpClient {
         let fields = self.customer_fields();
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         let query = ListQuery::new(&self.schema().customer_doctype, &fields).filter(field, "=", value).limit(2);
-        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        let rows: Vec<Row> = self.list(&query).await?;
         if rows.len() > 1 {
             tracing::warn!(erp.doctype = %query.doctype, field, "two customers share a value of a field that must be unique");
         }
@@ -52,7 +52,7 @@ impl ErpClient {
         let query = ListQuery::new(&s.customer_doctype, &fields)
             .filter(&s.passport_field, "in", spellings.clone())
             .limit(spellings.len());
-        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        let rows: Vec<Row> = self.list(&query).await?;
         if rows.len() > 1 {
             tracing::warn!(
                 erp.doctype = %s.customer_doctype,
@@ -60,7 +60,7 @@ impl ErpClient {
                 "several customers hold spellings of one passport; fix the duplicates in ERPNext"
             );
         }
-        let exact = rows.iter().find(|r| r.get(&s.passport_field).and_then(Value::as_str) == Some(passport.as_str()));
+        let exact = rows.iter().find(|r| r.field(&s.passport_field).and_then(Value::as_str) == Some(passport.as_str()));
         Ok(exact.or(rows.first()).map(|row| record_from(s, row)))
     }
 
@@ -83,7 +83,7 @@ impl ErpClient {
                 .filter("name", "in", names)
                 .page_length(batch.len())
                 .limit(batch.len());
-            for row in self.list::<Map<String, Value>>(&query).await? {
+            for row in self.list::<Row>(&query).await? {
                 let record = record_from(s, &row);
                 if let Some(chat) = record.telegram_id.and_then(|t| t.trim().parse::<i64>().ok()) {
                     links.insert(record.name, chat);
@@ -125,9 +125,9 @@ impl ErpClient {
 }
 
 /// Reads a Customer row or document into a record, whatever the JSON types of its fields.
-pub fn record_from(schema: &ErpSchema, doc: &Map<String, Value>) -> CustomerRecord {
+pub fn record_from(schema: &ErpSchema, doc: &impl Fields) -> CustomerRecord {
     let text = |field: &str| -> Option<String> {
-        match doc.get(field)? {
+        match doc.field(field)? {
             Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
             Value::Number(n) => Some(n.to_string()),
             _ => None,

@@ -6,9 +6,11 @@ pub mod client;
 pub mod customer;
 pub mod error;
 pub mod query;
+pub mod row;
 pub mod sales;
 pub mod stack;
 
 pub use client::ErpClient;
 pub use error::ErpError;
 pub use query::ListQuery;
+pub use row::{Fields, Row};

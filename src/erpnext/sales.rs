@@ -14,7 +14,7 @@ pub use paid::PaidTotals;
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::{ErpClient, ErpError, ListQuery};
+use super::{ErpClient, ErpError, Fields, ListQuery, Row};
 use crate::config::SalesSchema;
 use crate::format::{date::parse_erp_date, money::Money};
 use crate::ledger::Instalment;
@@ -173,7 +173,7 @@ impl ErpClient {
             .filter("docstatus", "=", 1)
             .order_by("transaction_date desc, name desc")
             .page_length(PAGE);
-        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        let rows: Vec<Row> = self.list(&query).await?;
         Ok(rows.iter().map(|r| contract_row(self.sales(), r)).collect())
     }
 
@@ -195,7 +195,7 @@ impl ErpClient {
             .filter("docstatus", "=", 1)
             .order_by(&order)
             .page_length(PAGE * 5);
-        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        let rows: Vec<Row> = self.list(&query).await?;
         let mut contracts: Vec<ContractRow> = Vec::new();
         let mut schedules = Vec::new();
         for r in &rows {
@@ -278,7 +278,7 @@ impl ErpClient {
         .filter("payment_type", "=", "Receive")
         .order_by(&format!("`tab{}`.posting_date asc, `tab{}`.name asc", s.payment_doctype, s.payment_doctype))
         .page_length(fetch.page());
-        let rows: Vec<Map<String, Value>> = self.list(&query).await?;
+        let rows: Vec<Row> = self.list(&query).await?;
         Ok(rows.iter().filter_map(|r| payment_row(s, r)).collect())
     }
 
@@ -297,9 +297,7 @@ impl ErpClient {
                 .filter("parent", "in", names)
                 .filter("due_date", "<=", until.format("%Y-%m-%d").to_string())
                 .page_length(SCHEDULE_PAGE);
-            all.extend(
-                self.list_with(&query, |r: Map<String, Value>| Some((text(&r, "parent")?, instalment(&r)?))).await?,
-            );
+            all.extend(self.list_with(&query, |r: Row| Some((text(&r, "parent")?, instalment(&r)?))).await?);
         }
         Ok(all)
     }
@@ -320,7 +318,7 @@ impl ErpClient {
             .page_length(BULK_PAGE);
         // Rows come by contract: a contract's rows are merged as they arrive (and once more
         // after sorting, should a site not keep that order, so no contract is planned twice).
-        let merge = |due: &mut Vec<(ContractRow, Vec<Instalment>)>, r: Map<String, Value>| {
+        let merge = |due: &mut Vec<(ContractRow, Vec<Instalment>)>, r: Row| {
             let (contract, Some(instalment)) = joined_row(s, &r) else { return };
             match due.last_mut() {
                 Some((last, rows)) if last.name == contract.name => rows.push(instalment),
@@ -366,25 +364,25 @@ impl ErpClient {
     }
 }
 
-fn text(doc: &Map<String, Value>, field: &str) -> Option<String> {
-    match doc.get(field)? {
+fn text(doc: &impl Fields, field: &str) -> Option<String> {
+    match doc.field(field)? {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
-fn money(doc: &Map<String, Value>, field: &str) -> Money {
-    doc.get(field).map(Money::from_json).unwrap_or_default()
+fn money(doc: &impl Fields, field: &str) -> Money {
+    doc.field(field).map(Money::from_json).unwrap_or_default()
 }
 
-fn date(doc: &Map<String, Value>, field: &str) -> Option<NaiveDate> {
-    doc.get(field).and_then(Value::as_str).and_then(parse_erp_date)
+fn date(doc: &impl Fields, field: &str) -> Option<NaiveDate> {
+    doc.field(field).and_then(Value::as_str).and_then(parse_erp_date)
 }
 
 /// The contract total: the mark-up-inclusive field when the site has it, else the rounded
 /// total, else the grand total.
-fn contract_total(s: &SalesSchema, doc: &Map<String, Value>) -> Money {
+fn contract_total(s: &SalesSchema, doc: &impl Fields) -> Money {
     [s.total_field.as_str(), "rounded_total", "grand_total"]
         .into_iter()
         .map(|f| money(doc, f))
@@ -393,16 +391,16 @@ fn contract_total(s: &SalesSchema, doc: &Map<String, Value>) -> Money {
 }
 
 /// A row of a joined contract list: the contract, and its schedule row when it has one.
-fn joined_row(s: &SalesSchema, r: &Map<String, Value>) -> (ContractRow, Option<Instalment>) {
+fn joined_row(s: &SalesSchema, r: &impl Fields) -> (ContractRow, Option<Instalment>) {
     let instalment = date(r, "schedule_due_date").map(|due_date| Instalment {
-        idx: r.get("schedule_idx").and_then(Value::as_u64).unwrap_or_default() as u32,
+        idx: r.field("schedule_idx").and_then(Value::as_u64).unwrap_or_default() as u32,
         due_date,
         amount: money(r, "schedule_amount"),
     });
     (contract_row(s, r), instalment)
 }
 
-pub fn contract_row(s: &SalesSchema, doc: &Map<String, Value>) -> ContractRow {
+pub fn contract_row(s: &SalesSchema, doc: &impl Fields) -> ContractRow {
     ContractRow {
         name: text(doc, "name").unwrap_or_default(),
         customer: text(doc, "customer").unwrap_or_default(),
@@ -438,15 +436,15 @@ pub fn contract_doc(s: &SalesSchema, doc: &Map<String, Value>) -> ContractDoc {
     }
 }
 
-fn instalment(row: &Map<String, Value>) -> Option<Instalment> {
+fn instalment(row: &impl Fields) -> Option<Instalment> {
     Some(Instalment {
-        idx: row.get("idx").and_then(Value::as_u64).unwrap_or_default() as u32,
+        idx: row.field("idx").and_then(Value::as_u64).unwrap_or_default() as u32,
         due_date: date(row, "due_date")?,
         amount: money(row, "payment_amount"),
     })
 }
 
-fn payment_row(s: &SalesSchema, row: &Map<String, Value>) -> Option<PaymentRow> {
+fn payment_row(s: &SalesSchema, row: &impl Fields) -> Option<PaymentRow> {
     let (contract, amount) = match &s.payment_link_field {
         Some(link) => (text(row, link)?, money(row, "paid_amount")),
         None => (text(row, "reference_name")?, money(row, "allocated_amount")),

@@ -17,10 +17,11 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Fetch, money, text};
 use crate::erpnext::{ErpClient, ErpError, ListQuery};
+use crate::erpnext::{Fields, Row};
 use crate::format::money::Money;
 
 /// What is paid on each contract of a batch.
@@ -49,8 +50,8 @@ struct PaidRow {
     contracts: Option<i64>,
 }
 
-fn paid_row(row: Map<String, Value>) -> Option<PaidRow> {
-    let contracts = match row.get("contracts") {
+fn paid_row(row: Row) -> Option<PaidRow> {
+    let contracts = match row.field("contracts") {
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
@@ -134,7 +135,7 @@ mod tests {
 
     fn rows(answer: Value) -> Vec<PaidRow> {
         let rows = answer.as_array().cloned().unwrap_or_default();
-        rows.into_iter().filter_map(|r| r.as_object().cloned()).filter_map(paid_row).collect()
+        rows.into_iter().filter_map(|r| r.as_object().cloned()).map(Row::from_map).filter_map(paid_row).collect()
     }
 
     #[test]
