@@ -36,10 +36,10 @@ for _ in $(seq 1 1200); do
 done
 [ -n "$pid" ] || { cat "$work/bench.txt" >&2; exit 1; }
 sleep 8
-callgrind_control -i on "$pid" >/dev/null
+callgrind_control -i on "$pid" >/dev/null 2>&1
 sleep 8
-callgrind_control -i off "$pid" >/dev/null
-callgrind_control -d "$pid" >/dev/null
+callgrind_control -i off "$pid" >/dev/null 2>&1
+callgrind_control -d "$pid" >/dev/null 2>&1
 wait "$bench" || true
 
 python3 - "$work"/cg.*.out.1 <<'PY'
