@@ -28,38 +28,34 @@ impl ErpClient {
         fields
     }
 
-    async fn find_customer_by(&self, field: &str, value: &str) -> Result<Option<CustomerRecord>, ErpError> {
+    /// The customers whose `field` matches (`op`, `value`), at most `limit`, with the fields a
+    /// record needs; more than one is a data problem in ERPNext (the fields are unique), logged.
+    async fn customers_where(&self, field: &str, op: &str, value: Value, limit: usize) -> Result<Vec<Row>, ErpError> {
         let fields = self.customer_fields();
         let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-        let query = ListQuery::new(&self.schema().customer_doctype, &fields).filter(field, "=", value).limit(2);
+        let query = ListQuery::new(&self.schema().customer_doctype, &fields).filter(field, op, value).limit(limit);
         let rows: Vec<Row> = self.list(&query).await?;
         if rows.len() > 1 {
-            tracing::warn!(erp.doctype = %query.doctype, field, "two customers share a value of a field that must be unique");
+            tracing::warn!(erp.doctype = %query.doctype, field, customers = rows.len(), "customers share a value of a field that must be unique");
         }
+        Ok(rows)
+    }
+
+    async fn find_customer_by(&self, field: &str, value: &str) -> Result<Option<CustomerRecord>, ErpError> {
+        let rows = self.customers_where(field, "=", Value::from(value), 2).await?;
         Ok(rows.first().map(|row| record_from(self.schema(), row)))
     }
 
     /// The customer with this passport (the field is unique in ERPNext), in whichever of its
     /// usual spellings ERPNext holds it ([`Passport::spellings`]): one request with an `in`
     /// filter. A value stored exactly in the normalised form wins; otherwise, should two
-    /// customers hold two spellings of it, the first by name is taken and a warning logged
-    /// (the phone check still has to pass).
+    /// customers hold two spellings of it, the first by name is taken (the phone check still
+    /// has to pass).
     pub async fn customer_by_passport(&self, passport: &Passport) -> Result<Option<CustomerRecord>, ErpError> {
         let s = self.schema();
-        let fields = self.customer_fields();
-        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         let spellings = passport.spellings();
-        let query = ListQuery::new(&s.customer_doctype, &fields)
-            .filter(&s.passport_field, "in", spellings.clone())
-            .limit(spellings.len());
-        let rows: Vec<Row> = self.list(&query).await?;
-        if rows.len() > 1 {
-            tracing::warn!(
-                erp.doctype = %s.customer_doctype,
-                customers = rows.len(),
-                "several customers hold spellings of one passport; fix the duplicates in ERPNext"
-            );
-        }
+        let limit = spellings.len();
+        let rows = self.customers_where(&s.passport_field, "in", Value::from(spellings), limit).await?;
         let exact = rows.iter().find(|r| r.field(&s.passport_field).and_then(Value::as_str) == Some(passport.as_str()));
         Ok(exact.or(rows.first()).map(|row| record_from(s, row)))
     }
