@@ -135,7 +135,7 @@ mod tests {
 
     fn rows(answer: Value) -> Vec<PaidRow> {
         let rows = answer.as_array().cloned().unwrap_or_default();
-        rows.into_iter().filter_map(|r| r.as_object().cloned()).map(Row::from_map).filter_map(paid_row).collect()
+        rows.into_iter().filter_map(|r| serde_json::from_value::<Row>(r).ok()).filter_map(paid_row).collect()
     }
 
     #[test]
