@@ -6,6 +6,8 @@
 //! maintains. So the bot takes the contract's paid total and applies it to the schedule rows
 //! in due-date order, earliest first, the way a customer reads the schedule.
 
+pub mod outline;
+
 use chrono::NaiveDate;
 
 use crate::format::date::days_between;

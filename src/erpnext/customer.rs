@@ -72,7 +72,7 @@ impl ErpClient {
     ) -> Result<std::collections::HashMap<String, i64>, ErpError> {
         let s = self.schema();
         let mut links = std::collections::HashMap::new();
-        for batch in customers.chunks(super::sales::BULK_BATCH) {
+        for batch in super::query::batches(customers, String::as_str, super::query::BULK_IN_BYTES) {
             let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
             // At most one row per name: one page of the batch's size holds the answer.
             let query = ListQuery::new(&s.customer_doctype, &["name", s.telegram_field.as_str()])

@@ -3,6 +3,49 @@
 
 use serde_json::Value;
 
+/// Bytes of names in one bulk `in` filter: half of nginx's default `client_max_body_size`
+/// (1 MiB), which a reverse proxy in front of ERPNext may keep. The list travels in a POST
+/// body (gunicorn's 4094-byte request line does not apply) and MariaDB takes such lists whole.
+pub const BULK_IN_BYTES: usize = 512 * 1024;
+
+/// Splits `items` into consecutive batches whose names, as a JSON list, take at most `budget`
+/// bytes each (a single longer name makes a batch of its own). Bulk reads batch by size rather
+/// than by count, so that a day with short names needs fewer requests and long names never
+/// make a body a proxy refuses.
+pub fn batches<T>(items: &[T], name: impl Fn(&T) -> &str, budget: usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let size = json_len(name(item)) + 1;
+        if i > start && bytes + size > budget {
+            out.push(&items[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
+/// The length of `s` as a JSON string: quotes, escapes for quotes and backslashes, and control
+/// characters at their longest escape (serde_json writes other characters as they are).
+fn json_len(s: &str) -> usize {
+    2 + s
+        .bytes()
+        .map(|b| {
+            if b == b'"' || b == b'\\' {
+                2
+            } else if b < 0x20 {
+                6
+            } else {
+                1
+            }
+        })
+        .sum::<usize>()
+}
+
 #[derive(Clone, Debug)]
 pub struct ListQuery {
     pub doctype: String,
@@ -97,5 +140,22 @@ mod tests {
         let grouped = q.group_by("`tabCustomer`.`territory`").body(0);
         assert_eq!(grouped["group_by"], "`tabCustomer`.`territory`");
         assert!(grouped.get("parent").is_none());
+    }
+
+    #[test]
+    fn bulk_batches_hold_as_many_names_as_fit_the_budget_in_order() {
+        let names: Vec<String> = (0..10).map(|i| format!("SO-{i}")).collect();
+        // Each name is 6 bytes as JSON, 7 with its comma.
+        let batches = batches(&names, String::as_str, 21);
+        let sizes: Vec<usize> = batches.iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, vec![3, 3, 3, 1]);
+        assert_eq!(batches.concat(), names);
+        for batch in batches {
+            assert!(serde_json::to_string(batch).map_or(0, |s| s.len()) <= 21 + 1);
+        }
+        let long = vec!["x".repeat(50), "y".into()];
+        assert_eq!(super::batches(&long, String::as_str, 10).len(), 2, "a long name is a batch of its own");
+        assert!(super::batches(&Vec::<String>::new(), String::as_str, 10).is_empty());
+        assert_eq!(json_len("a\"b\\c\n"), 2 + 1 + 2 + 1 + 2 + 1 + 6);
     }
 }

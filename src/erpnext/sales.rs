@@ -7,13 +7,16 @@
 //! list them ([`ErpClient::payments_for`]); the reminder planner needs only each contract's
 //! total, which ERPNext sums ([`paid`]).
 
+mod outline;
 mod paid;
 
+pub use outline::Outlines;
 pub use paid::PaidTotals;
 
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
+use super::query::{BULK_IN_BYTES, batches};
 use super::{ErpClient, ErpError, Fields, ListQuery, Row};
 use crate::config::SalesSchema;
 use crate::format::{date::parse_erp_date, money::Money};
@@ -22,9 +25,6 @@ use crate::ledger::Instalment;
 /// Names per `in` filter and rows per page for a customer's handful of contracts.
 const IN_BATCH: usize = 40;
 const PAGE: usize = 100;
-/// Names per `in` filter for bulk reads (reminders): ~20 bytes a name in the JSON body, so a
-/// batch is ~100 KB, within nginx's default `client_max_body_size` of 1 MB.
-pub(crate) const BULK_BATCH: usize = 5000;
 /// Rows per page of bulk lists: the due rows of a reminder pass, and payments read in bulk.
 const BULK_PAGE: usize = 1000;
 /// Rows per page of a batch's schedule rows: a few per contract, small rows.
@@ -39,8 +39,13 @@ pub enum Fetch {
 }
 
 impl Fetch {
-    fn batch(self) -> usize {
-        if self == Fetch::Few { IN_BATCH } else { BULK_BATCH }
+    /// The `in` filters `names` are read in: a few dozen names for the views, as many as
+    /// [`BULK_IN_BYTES`] hold in bulk.
+    fn batches(self, names: &[String]) -> Vec<&[String]> {
+        match self {
+            Fetch::Few => names.chunks(IN_BATCH).collect(),
+            Fetch::Bulk => batches(names, String::as_str, BULK_IN_BYTES),
+        }
     }
 
     fn page(self) -> usize {
@@ -245,7 +250,7 @@ impl ErpClient {
 
     pub async fn payments(&self, contracts: &[String], fetch: Fetch) -> Result<Vec<PaymentRow>, ErpError> {
         let mut all = Vec::new();
-        for batch in contracts.chunks(fetch.batch()) {
+        for batch in fetch.batches(contracts) {
             all.extend(self.payments_batch(batch, fetch).await?);
         }
         all.sort_by(|a, b| (a.date, &a.name).cmp(&(b.date, &b.name)));
@@ -290,7 +295,7 @@ impl ErpClient {
         until: NaiveDate,
     ) -> Result<Vec<(String, Instalment)>, ErpError> {
         let mut all = Vec::new();
-        for batch in contracts.chunks(BULK_BATCH) {
+        for batch in Fetch::Bulk.batches(contracts) {
             let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
             let query = self
                 .schedule_query()
@@ -374,6 +379,15 @@ fn text(doc: &impl Fields, field: &str) -> Option<String> {
 
 fn money(doc: &impl Fields, field: &str) -> Money {
     doc.field(field).map(Money::from_json).unwrap_or_default()
+}
+
+/// A count of a grouped answer (a number, or a numeric string from some drivers).
+fn count(doc: &impl Fields, field: &str) -> Option<i64> {
+    match doc.field(field)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 fn date(doc: &impl Fields, field: &str) -> Option<NaiveDate> {

@@ -59,6 +59,21 @@ impl Offsets {
         out
     }
 
+    /// The due dates whose schedule rows a pass on `date` lists: every target date, and every
+    /// day from the last configured overdue offset to the furthest "before" offset (by default
+    /// 7 days ago to 5 days ahead). The rows of the days in between get no reminder, but a
+    /// contract's rows around a near reminder are then listed themselves: what remains on a
+    /// row never depends on an unlisted row of that stretch ([`crate::ledger::outline`]).
+    pub fn listed(&self, date: NaiveDate) -> Vec<NaiveDate> {
+        let after = i64::from(self.after.iter().copied().max().unwrap_or(0));
+        let before = i64::from(self.before.iter().copied().max().unwrap_or(0));
+        let mut dates: Vec<NaiveDate> = self.targets(date).into_iter().map(|(d, _)| d).collect();
+        dates.extend((-after..=before).map(|d| date + Duration::days(d)));
+        dates.sort_unstable();
+        dates.dedup();
+        dates
+    }
+
     /// The kind of reminder for an instalment due on `due`, on `date`.
     pub fn kind_for(&self, due: NaiveDate, date: NaiveDate) -> Option<Kind> {
         let delta = (due - date).num_days();
@@ -120,5 +135,18 @@ mod tests {
         }
         let codes: Vec<String> = targets.iter().rev().take(3).map(|(_, k)| k.code()).collect();
         assert_eq!(codes, vec!["b5", "b3", "b1"]);
+    }
+
+    #[test]
+    fn a_pass_lists_every_target_and_every_day_of_the_near_stretch() {
+        let today = d(6, 15);
+        let listed = offsets().listed(today);
+        assert!(offsets().targets(today).iter().all(|(t, _)| listed.contains(t)));
+        let near: Vec<NaiveDate> = listed.iter().copied().filter(|l| *l >= d(6, 1)).collect();
+        let want: Vec<NaiveDate> = std::iter::once(d(6, 1)).chain((8..=20).map(|day| d(6, day))).collect();
+        assert_eq!(near, want, "14 days overdue, then 7 days ago to 5 days ahead");
+        assert_eq!(listed.len(), 13 + WEEKLY_FOR as usize);
+        let none = Offsets { before: vec![], after: vec![] };
+        assert_eq!(none.listed(today).iter().filter(|l| **l >= d(6, 1)).count(), 3, "today, 7 and 14 days ago");
     }
 }

@@ -1,24 +1,25 @@
 //! Planning a day's reminders from ERPNext without asking about customers one by one: the
-//! schedule rows due on the target dates with their contracts' fields (pages of one joined
-//! list), then — per batch of contracts, concurrently — their schedules up to the latest target
-//! date, their paid totals (summed by ERPNext, one row per contract) and the customers' links.
+//! schedule rows due on the listed dates with their contracts' fields (pages of one joined
+//! list), then — per batch of contracts, as many as an `in` filter of [`BULK_IN_BYTES`] holds,
+//! concurrently — an outline of their other rows due up to the latest listed date, their paid
+//! totals and the customers' links: one row per contract each, summed or read by ERPNext.
 //!
-//! What is owed on a due row follows from the contract's paid total alone, applied to the
-//! schedule earliest first ([`ledger::apply`]), as the views compute it from the payments.
+//! What is owed on a due row follows from the contract's paid total applied to the schedule
+//! earliest first, as the views compute it from the payments. The outline decides it for
+//! nearly every contract ([`outline::remaining`]); the few it does not (a paid total that runs
+//! out among unlisted rows of uneven amounts, or a site that ignores `group_by`) have their
+//! schedules read row by row at the end, in as few pages as they fill ([`ledger::apply`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
 use super::kinds::{Kind, Offsets};
+use crate::erpnext::query::{BULK_IN_BYTES, batches};
 use crate::erpnext::sales::{ContractRow, Fetch};
 use crate::erpnext::{ErpClient, ErpError};
 use crate::format::money::Money;
-use crate::ledger::{self, Instalment};
-
-/// Contracts per planning batch: bounds memory whatever the size of the day; one `in` filter
-/// of the bulk reads per batch.
-const CONTRACT_BATCH: usize = crate::erpnext::sales::BULK_BATCH;
+use crate::ledger::{self, Instalment, outline};
 
 /// One message: a contract's instalments of one kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,30 +53,58 @@ pub struct Plan {
 }
 
 pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result<Plan, ErpError> {
-    let dates: Vec<NaiveDate> = offsets.targets(date).into_iter().map(|(d, _)| d).collect();
-    let latest = dates.iter().max().copied().unwrap_or(date);
-    let contracts = erp.contracts_due(&dates).await?;
-    let mut plan = Plan { rows: contracts.iter().map(|(_, rows)| rows.len()).sum(), ..Plan::default() };
-    for batch in contracts.chunks(CONTRACT_BATCH) {
+    let listed = offsets.listed(date);
+    let latest = listed.last().copied().unwrap_or(date);
+    let mut contracts = erp.contracts_due(&listed).await?;
+    // Rows of the near stretch between the reminded days only serve the arithmetic.
+    contracts.retain(|(_, rows)| rows.iter().any(|r| offsets.kind_for(r.due_date, date).is_some()));
+    let rows = contracts.iter().flat_map(|(_, rows)| rows).filter(|r| offsets.kind_for(r.due_date, date).is_some());
+    let mut plan = Plan { rows: rows.count(), ..Plan::default() };
+    let mut undecided: Vec<Contract<'_>> = Vec::new();
+    for batch in batches(&contracts, |(c, _)| c.name.as_str(), BULK_IN_BYTES) {
         let names: Vec<String> = batch.iter().map(|(c, _)| c.name.clone()).collect();
         let customers: Vec<String> =
             batch.iter().map(|(c, _)| c.customer.clone()).collect::<BTreeSet<_>>().into_iter().collect();
-        let (schedules, paid, links) = tokio::try_join!(
-            erp.schedules_until(&names, latest),
+        let (outlines, paid, links) = tokio::try_join!(
+            erp.schedule_outlines(&names, &listed, latest),
             erp.paid_totals(&names, Fetch::Bulk),
             erp.telegram_links(&customers),
         )?;
-        let mut schedules_by: BTreeMap<String, Vec<Instalment>> = BTreeMap::new();
-        for (contract, row) in schedules {
-            schedules_by.entry(contract).or_default().push(row);
+        if outlines.is_none() {
+            tracing::warn!(
+                contracts = batch.len(),
+                "ERPNext ignored group_by (Frappe before frappe#22969); reading these schedules row by row"
+            );
         }
-        for (contract, due_rows) in batch {
-            let schedule = schedules_by.remove(&contract.name).unwrap_or_default();
-            let owed = Owed { schedule: &schedule, paid: paid.of(&contract.name), due_rows };
-            let chat = links.get(&contract.customer).copied();
-            add_contract(&mut plan, contract, owed, chat, date, offsets);
+        for (row, due_rows) in batch {
+            let contract =
+                Contract { row, due_rows, paid: paid.of(&row.name), chat: links.get(&row.customer).copied() };
+            let others = outlines.as_ref().and_then(|o| o.of(&row.name).ok());
+            match others.and_then(|others| outline::remaining(due_rows, others, contract.paid)) {
+                Some(owed) => add_contract(&mut plan, &contract, &owed, date, offsets),
+                None => undecided.push(contract),
+            }
         }
     }
+    let read_in_full = undecided.len();
+    for batch in batches(&undecided, |c| c.row.name.as_str(), BULK_IN_BYTES) {
+        let names: Vec<String> = batch.iter().map(|c| c.row.name.clone()).collect();
+        let mut schedules: HashMap<String, Vec<Instalment>> = HashMap::new();
+        for (contract, row) in erp.schedules_until(&names, latest).await? {
+            schedules.entry(contract.trim().to_lowercase()).or_default().push(row);
+        }
+        for contract in batch {
+            let schedule = schedules.remove(&contract.row.name.trim().to_lowercase()).unwrap_or_default();
+            let owed = exact(&schedule, contract.paid, contract.due_rows);
+            add_contract(&mut plan, contract, &owed, date, offsets);
+        }
+    }
+    tracing::info!(
+        contracts = contracts.len(),
+        rows = plan.rows,
+        read_in_full,
+        "reminders planned from the due rows, the outlines of the other rows and the paid totals"
+    );
     plan.reminders = interleave(std::mem::take(&mut plan.reminders));
     Ok(plan)
 }
@@ -98,45 +127,50 @@ fn interleave(mut reminders: Vec<Reminder>) -> Vec<Reminder> {
     keyed.into_iter().map(|(_, r)| r).collect()
 }
 
-/// What a contract owes on its due rows: its schedule (up to the latest target date), its paid
-/// total and the rows listed due on the target dates.
-struct Owed<'a> {
-    schedule: &'a [Instalment],
-    paid: Money,
+/// A contract with what the plan needs of it: its rows due on the listed dates, its paid total
+/// and its customer's chat.
+struct Contract<'a> {
+    row: &'a ContractRow,
     due_rows: &'a [Instalment],
+    paid: Money,
+    chat: Option<i64>,
 }
 
-/// Adds one contract's reminders: the due rows still owed, grouped by kind.
-fn add_contract(
-    plan: &mut Plan,
-    contract: &ContractRow,
-    owed: Owed<'_>,
-    chat: Option<i64>,
-    date: NaiveDate,
-    offsets: &Offsets,
-) {
-    let lines = ledger::apply(owed.schedule, owed.paid, date);
+/// What remains on each of `due_rows` (in their order) with the whole `schedule` known.
+fn exact(schedule: &[Instalment], paid: Money, due_rows: &[Instalment]) -> Vec<Money> {
+    let lines = ledger::apply(schedule, paid, NaiveDate::MIN);
+    due_rows
+        .iter()
+        .map(|row| {
+            let line = lines.iter().find(|l| l.instalment.idx == row.idx && l.instalment.due_date == row.due_date);
+            // A row the schedule read does not hold (changed meanwhile) counts as owed in full.
+            line.map_or(row.amount.max(Money::ZERO), |l| l.remaining)
+        })
+        .collect()
+}
+
+/// Adds one contract's reminders: its due rows still owed (`owed`, in the order of
+/// `due_rows`), grouped by kind.
+fn add_contract(plan: &mut Plan, contract: &Contract<'_>, owed: &[Money], date: NaiveDate, offsets: &Offsets) {
     let mut by_kind: BTreeMap<Kind, Vec<(u32, NaiveDate, Money)>> = BTreeMap::new();
-    for row in owed.due_rows {
+    for (row, owed) in contract.due_rows.iter().zip(owed) {
         let Some(kind) = offsets.kind_for(row.due_date, date) else { continue };
-        let line = lines.iter().find(|l| l.instalment.idx == row.idx && l.instalment.due_date == row.due_date);
-        match line {
-            Some(l) if l.remaining.is_positive() => {
-                by_kind.entry(kind).or_default().push((row.idx, row.due_date, l.remaining))
-            }
-            _ => plan.skipped_paid += 1,
+        if owed.is_positive() {
+            by_kind.entry(kind).or_default().push((row.idx, row.due_date, *owed));
+        } else {
+            plan.skipped_paid += 1;
         }
     }
-    let Some(chat_id) = chat else {
+    let Some(chat_id) = contract.chat else {
         plan.skipped_unlinked += by_kind.values().map(Vec::len).sum::<usize>();
         return;
     };
     for (kind, lines) in by_kind {
         plan.reminders.push(Reminder {
-            contract: contract.name.clone(),
-            customer: contract.customer.clone(),
+            contract: contract.row.name.clone(),
+            customer: contract.row.customer.clone(),
             chat_id,
-            currency: contract.currency.clone(),
+            currency: contract.row.currency.clone(),
             kind,
             lines,
         });
@@ -174,8 +208,9 @@ mod tests {
         let schedule = [row(1, -7), row(2, -1), row(3, 0), row(4, 3)];
         let offsets = Offsets { before: vec![1, 3, 5], after: vec![1, 3, 7] };
         let mut plan = Plan::default();
-        let owed = Owed { schedule: &schedule, paid, due_rows: &schedule };
-        add_contract(&mut plan, &contract(), owed, chat, date(), &offsets);
+        let row = contract();
+        let contract = Contract { row: &row, due_rows: &schedule, paid, chat };
+        add_contract(&mut plan, &contract, &exact(&schedule, paid, &schedule), date(), &offsets);
         plan
     }
 

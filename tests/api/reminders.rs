@@ -377,6 +377,89 @@ async fn a_site_that_ignores_group_by_gets_the_same_plan_from_every_allocation()
     assert!(lists[1].get("group_by").is_none(), "{}", lists[1]);
 }
 
+/// Two contracts with rows on days the pass does not list (40, 20 and 10 days ago): SO-U1 of
+/// equal rows, 300 000 paid; SO-U2 of uneven rows (500 000, 100 000, 50 000, 100 000), 520 000
+/// paid, which leaves 80 000 on its row of 35 days ago, among unlisted rows.
+fn seed_unlisted_rows(erp: &FakeErp) {
+    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
+    erp.insert(
+        "Customer",
+        json!({"name": "CUST-M", "customer_name": "Mixed", "custom_telegram_id": MIXED_CHAT.to_string()}),
+    );
+    let contracts = [
+        (
+            "SO-U1",
+            vec![(-40, 100_000.0), (-35, 100_000.0), (-20, 100_000.0), (-10, 100_000.0), (0, 100_000.0)],
+            300_000.0,
+        ),
+        ("SO-U2", vec![(-40, 500_000.0), (-35, 100_000.0), (-20, 50_000.0), (0, 100_000.0)], 520_000.0),
+    ];
+    for (name, rows, paid) in contracts {
+        let schedule: Vec<_> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (d, a))| json!({"idx": i + 1, "due_date": day(*d), "payment_amount": a}))
+            .collect();
+        erp.insert(
+            "Sales Order",
+            json!({
+                "name": name, "customer": "CUST-M", "docstatus": 1, "currency": "UZS", "status": "To Deliver and Bill",
+                "transaction_date": day(-70), "grand_total": rows.iter().map(|r| r.1).sum::<f64>(), "payment_schedule": schedule,
+            }),
+        );
+        let reference = json!([allocation("Sales Order", name, paid)]);
+        erp.insert("Payment Entry", payment(&format!("PE-{name}"), 1, "Receive", paid, reference, None));
+    }
+}
+
+fn owed_on_unlisted_rows() -> Vec<String> {
+    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
+    let line = |c: &str, kind: &str, d: i64, tiyin: i64| format!("{c} {kind} [{} {}]", day(d), number(Money(tiyin)));
+    vec![line("SO-U1", "d0", 0, 10_000_000), line("SO-U2", "d0", 0, 10_000_000), line("SO-U2", "o35", -35, 8_000_000)]
+}
+
+/// The Payment Schedule lists the planner asked for.
+fn schedule_lists(env: &TestEnv) -> Vec<serde_json::Value> {
+    let requests = env.erp.requests().into_iter().filter(|r| r.path.ends_with("frappe.client.get_list"));
+    requests.filter_map(|r| r.body).filter(|b| b["doctype"] == "Payment Schedule").collect()
+}
+
+#[tokio::test]
+async fn unlisted_rows_count_through_one_grouped_outline_and_an_undecided_contract_is_read_row_by_row() {
+    let env = TestEnv::new().await;
+    seed_unlisted_rows(&env.erp);
+    let (mut planned, summary) = preview_plan(&env, &[]).await;
+    planned.sort();
+    assert_eq!(planned, owed_on_unlisted_rows(), "{summary}");
+    assert!(summary.contains("4 due rows, 3 reminders planned") && summary.contains("skipped: 1 paid"), "{summary}");
+    let lists = schedule_lists(&env);
+    assert_eq!(lists.len(), 2, "the outlines, then SO-U2's rows: {lists:#?}");
+    assert_eq!(lists[0]["group_by"], "`tabPayment Schedule`.`parent`");
+    let names_of = |list: &serde_json::Value| {
+        let filters = list["filters"].as_array().cloned().unwrap_or_default();
+        filters.into_iter().find(|f| f[0] == "parent" && f[1] == "in").map(|f| f[2].clone())
+    };
+    assert_eq!(names_of(&lists[0]), Some(json!(["SO-U1", "SO-U2"])));
+    assert!(lists[1].get("group_by").is_none(), "{}", lists[1]);
+    assert_eq!(names_of(&lists[1]), Some(json!(["SO-U2"])), "only the undecided contract is read row by row");
+}
+
+#[tokio::test]
+async fn a_site_that_ignores_group_by_gets_the_same_plan_from_the_schedules_row_by_row() {
+    let env = TestEnv::new().await;
+    seed_unlisted_rows(&env.erp);
+    env.erp.drop_group_by(true);
+    let (mut planned, summary) = preview_plan(&env, &[]).await;
+    planned.sort();
+    assert_eq!(planned, owed_on_unlisted_rows(), "{summary}");
+    let lists = schedule_lists(&env);
+    assert_eq!(lists.len(), 2, "the ungrouped outline, then both schedules: {lists:#?}");
+    assert_eq!(
+        lists[1]["filters"].as_array().and_then(|f| f.iter().find(|f| f[0] == "parent").cloned()).map(|f| f[2].clone()),
+        Some(json!(["SO-U1", "SO-U2"]))
+    );
+}
+
 #[tokio::test]
 async fn a_contract_whose_due_rows_straddle_two_listing_pages_is_planned_once() {
     let env = TestEnv::new().await;

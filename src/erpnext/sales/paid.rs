@@ -19,9 +19,9 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{Fetch, money, text};
+use super::{Fetch, count, money, text};
+use crate::erpnext::Row;
 use crate::erpnext::{ErpClient, ErpError, ListQuery};
-use crate::erpnext::{Fields, Row};
 use crate::format::money::Money;
 
 /// What is paid on each contract of a batch.
@@ -51,12 +51,7 @@ struct PaidRow {
 }
 
 fn paid_row(row: Row) -> Option<PaidRow> {
-    let contracts = match row.field("contracts") {
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    };
-    Some(PaidRow { contract: text(&row, "contract"), paid: money(&row, "paid"), contracts })
+    Some(PaidRow { contract: text(&row, "contract"), paid: money(&row, "paid"), contracts: count(&row, "contracts") })
 }
 
 /// The totals of a grouped answer; `None` when the answer was not grouped (or cannot be told
@@ -74,7 +69,7 @@ impl ErpClient {
     /// handful, [`Fetch::Few`], or the reminder pass's thousands, [`Fetch::Bulk`]).
     pub async fn paid_totals(&self, contracts: &[String], fetch: Fetch) -> Result<PaidTotals, ErpError> {
         let mut totals = PaidTotals::default();
-        for batch in contracts.chunks(fetch.batch()) {
+        for batch in fetch.batches(contracts) {
             let rows = self.list_with(&self.paid_query(batch), paid_row).await?;
             match grouped(rows) {
                 Some(rows) => rows.iter().for_each(|(contract, paid)| totals.add(contract, *paid)),
