@@ -42,7 +42,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format);
+    let sink =
+        if purpose == erpnext_bot::config::Purpose::Serve { telemetry::Sink::Stdout } else { telemetry::Sink::Stderr };
+    telemetry::init_to(config.log_format, sink);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
