@@ -149,6 +149,38 @@ async fn opted_out_and_blocked_customers_get_nothing_and_do_not_stop_the_others(
 }
 
 #[tokio::test]
+async fn a_customer_switches_reminders_off_and_on_from_the_menu_and_passes_honour_it() {
+    use erpnext_bot::i18n::{self, Label, Lang, Msg};
+    let env = TestEnv::new().await;
+    seed(&env.erp, 2);
+    let app = env.start_app().await;
+    // The customer is linked in ERPNext: the first message logs them in (F2), in Russian.
+    let press = || crate::common::updates::text(env.uid(), FIRST_CHAT, i18n::label(Lang::Ru, Label::Reminders));
+    assert_eq!(app.post(&press()).await, reqwest::StatusCode::OK);
+    assert_eq!(env.last_text(FIRST_CHAT), say(Msg::RemindersOff));
+    // A new process (another replica, a restart) reads the same choice.
+    app.stop().await;
+    let lines = run(&env, &[]).await;
+    assert!(lines[0].contains("3 sent") && lines[0].contains("3 opted out"), "{lines:?}");
+    assert!(reminders_to(&env, FIRST_CHAT).is_empty());
+    assert_eq!(reminders_to(&env, FIRST_CHAT + 1).len(), 3);
+
+    let app = env.start_app().await;
+    assert_eq!(app.post(&press()).await, reqwest::StatusCode::OK);
+    assert_eq!(env.last_text(FIRST_CHAT), say(Msg::RemindersOn));
+    app.stop().await;
+    // The day's pass is over; the next day's brings the row due today, now a day late.
+    let tomorrow = today() + Days::days(1);
+    let report = command::run(&config(&env, &[]), true, Some(tomorrow)).await;
+    assert!(report.error.is_none(), "{:?}", report.error);
+    assert!(report.lines[0].contains("2 sent") && report.lines[0].contains("0 opted out"), "{:?}", report.lines);
+    let to_first = reminders_to(&env, FIRST_CHAT);
+    assert_eq!(to_first.len(), 1, "switched on again: {to_first:?}");
+    assert!(to_first[0].contains(&dmy(0)), "{to_first:?}");
+    assert_eq!(reminders_to(&env, FIRST_CHAT + 1).len(), 4);
+}
+
+#[tokio::test]
 async fn reminders_come_in_the_customers_language() {
     let env = TestEnv::new().await;
     seed(&env.erp, 2);
