@@ -13,13 +13,14 @@ pub const BULK_IN_BYTES: usize = 512 * 1024;
 /// than by count, so that a day with short names needs fewer requests and long names never
 /// make a body a proxy refuses.
 pub fn batches<T>(items: &[T], name: impl Fn(&T) -> &str, budget: usize) -> Vec<&[T]> {
+    // A list of n names is 2 brackets, the names and n − 1 commas: 1 + Σ (name + 1).
     let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
+    let (mut start, mut bytes) = (0, 1);
     for (i, item) in items.iter().enumerate() {
         let size = json_len(name(item)) + 1;
         if i > start && bytes + size > budget {
             out.push(&items[start..i]);
-            (start, bytes) = (i, 0);
+            (start, bytes) = (i, 1);
         }
         bytes += size;
     }
@@ -145,14 +146,15 @@ mod tests {
     #[test]
     fn bulk_batches_hold_as_many_names_as_fit_the_budget_in_order() {
         let names: Vec<String> = (0..10).map(|i| format!("SO-{i}")).collect();
-        // Each name is 6 bytes as JSON, 7 with its comma.
-        let batches = batches(&names, String::as_str, 21);
-        let sizes: Vec<usize> = batches.iter().map(|b| b.len()).collect();
+        // Each name is 6 bytes as JSON, 7 with its comma: 3 names make a list of 22 bytes.
+        let batches22 = batches(&names, String::as_str, 22);
+        let sizes: Vec<usize> = batches22.iter().map(|b| b.len()).collect();
         assert_eq!(sizes, vec![3, 3, 3, 1]);
-        assert_eq!(batches.concat(), names);
-        for batch in batches {
-            assert!(serde_json::to_string(batch).map_or(0, |s| s.len()) <= 21 + 1);
+        assert_eq!(batches22.concat(), names);
+        for batch in batches22 {
+            assert!(serde_json::to_string(batch).map_or(usize::MAX, |s| s.len()) <= 22);
         }
+        assert_eq!(batches(&names, String::as_str, 21)[0].len(), 2, "one byte short of three");
         let long = vec!["x".repeat(50), "y".into()];
         assert_eq!(super::batches(&long, String::as_str, 10).len(), 2, "a long name is a batch of its own");
         assert!(super::batches(&Vec::<String>::new(), String::as_str, 10).is_empty());

@@ -339,6 +339,11 @@ impl ErpClient {
             }
             same
         });
+        // Offset paging over a list that changes meanwhile can return a row twice.
+        for (_, rows) in &mut due {
+            rows.sort_by_key(|r| (r.due_date, r.idx));
+            rows.dedup_by_key(|r| (r.due_date, r.idx));
+        }
         Ok(due)
     }
 

@@ -39,16 +39,17 @@ pub fn remaining(due: &[Instalment], others: Option<&Outline>, paid_total: Money
     let mut order: Vec<usize> = (0..due.len()).collect();
     order.sort_by_key(|&i| (due[i].due_date, due[i].idx));
     let mut remaining = vec![Money::ZERO; due.len()];
-    let mut listed_before = Money::ZERO;
+    let mut listed_before: i128 = 0;
     for i in order {
         let row = &due[i];
         let amount = row.amount.max(Money::ZERO);
+        let (sum, smallest) = others.map_or((0, 0), |o| (i128::from(o.sum.0), i128::from(o.smallest.0)));
         let (low, high) = match others {
             None => (listed_before, listed_before),
             Some(o) if row.due_date < o.first => (listed_before, listed_before),
-            Some(o) if row.due_date > o.last => (listed_before + o.sum, listed_before + o.sum),
+            Some(o) if row.due_date > o.last => (listed_before + sum, listed_before + sum),
             Some(o) if row.due_date > o.first && row.due_date < o.last => {
-                (listed_before + o.smallest, listed_before + o.sum - o.smallest)
+                (listed_before + smallest, listed_before + sum - smallest)
             }
             // Due on the same day as an unlisted row: their order is not known.
             Some(_) => return None,
@@ -57,16 +58,18 @@ pub fn remaining(due: &[Instalment], others: Option<&Outline>, paid_total: Money
         if low > high || at_low != at_high {
             return None;
         }
-        remaining[i] = at_low;
-        listed_before += amount;
+        remaining[i] = Money(i64::try_from(at_low).ok()?);
+        listed_before += i128::from(amount.0);
     }
     Some(remaining)
 }
 
 /// What remains on a row of `amount` when `before` is due ahead of it and `paid` is paid:
-/// `clamp(before + amount − paid, 0, amount)`, growing with `before`.
-fn left_on(before: Money, amount: Money, paid: Money) -> Money {
-    (before + amount - paid).clamp(Money::ZERO, amount)
+/// `clamp(before + amount − paid, 0, amount)`, growing with `before`. In `i128`, where
+/// nothing saturates, as nothing does in [`super::apply`].
+fn left_on(before: i128, amount: Money, paid: Money) -> i128 {
+    let amount = i128::from(amount.0);
+    (before + amount - i128::from(paid.0)).clamp(0, amount)
 }
 
 #[cfg(test)]
@@ -183,6 +186,14 @@ mod tests {
         assert_eq!(remaining(&due, Some(&same_day), Money(10)), None);
         let backwards = Outline { sum: Money(50), first: day(40), last: day(0), smallest: Money(50) };
         assert_eq!(remaining(&due, Some(&backwards), Money(10)), None);
+    }
+
+    #[test]
+    fn huge_figures_do_not_saturate_into_a_wrong_answer() {
+        let schedule = [row(1, 0, i64::MAX), row(2, 30, 100)];
+        let got = remaining(&schedule, None, Money(i64::MAX));
+        assert_eq!(got, Some(vec![Money::ZERO, Money(100)]));
+        assert_eq!(got, Some(exact(&schedule, &schedule, Money(i64::MAX))));
     }
 
     /// A small deterministic generator (xorshift64*), so the comparison below is repeatable.

@@ -79,7 +79,11 @@ pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result
         for (row, due_rows) in batch {
             let contract =
                 Contract { row, due_rows, paid: paid.of(&row.name), chat: links.get(&row.customer).copied() };
-            let others = outlines.as_ref().and_then(|o| o.of(&row.name).ok());
+            let others = outlines.as_ref().and_then(|o| o.of(&row.name).ok()).filter(|others| {
+                // Without unlisted rows, the listed ones are the contract's first rows: where
+                // they are not, the answer and the listing disagree (one of them changed).
+                others.is_some() || starts_the_schedule(due_rows)
+            });
             match others.and_then(|others| outline::remaining(due_rows, others, contract.paid)) {
                 Some(owed) => add_contract(&mut plan, &contract, &owed, date, offsets),
                 None => undecided.push(contract),
@@ -136,6 +140,13 @@ struct Contract<'a> {
     chat: Option<i64>,
 }
 
+/// Whether rows are the first of their schedule: positions 1, 2, … without a gap.
+fn starts_the_schedule(rows: &[Instalment]) -> bool {
+    let mut positions: Vec<u32> = rows.iter().map(|r| r.idx).collect();
+    positions.sort_unstable();
+    positions.iter().zip(1..).all(|(idx, n)| *idx == n)
+}
+
 /// What remains on each of `due_rows` (in their order) with the whole `schedule` known.
 fn exact(schedule: &[Instalment], paid: Money, due_rows: &[Instalment]) -> Vec<Money> {
     let lines = ledger::apply(schedule, paid, NaiveDate::MIN);
@@ -143,8 +154,9 @@ fn exact(schedule: &[Instalment], paid: Money, due_rows: &[Instalment]) -> Vec<M
         .iter()
         .map(|row| {
             let line = lines.iter().find(|l| l.instalment.idx == row.idx && l.instalment.due_date == row.due_date);
-            // A row the schedule read does not hold (changed meanwhile) counts as owed in full.
-            line.map_or(row.amount.max(Money::ZERO), |l| l.remaining)
+            // A row the schedule read no longer holds (the contract changed meanwhile) gets no
+            // reminder today rather than a figure that may be wrong; the next pass reads afresh.
+            line.map_or(Money::ZERO, |l| l.remaining)
         })
         .collect()
 }
@@ -246,6 +258,14 @@ mod tests {
         assert_eq!((nothing.skipped_paid, nothing.reminders.len()), (0, 4));
         let overpaid = plan_with(Money(5 * SO), Some(42));
         assert_eq!((overpaid.skipped_paid, overpaid.reminders.len()), (4, 0));
+    }
+
+    #[test]
+    fn listed_rows_start_the_schedule_only_from_position_one_without_gaps() {
+        assert!(starts_the_schedule(&[row(2, 0), row(1, -7)]));
+        assert!(!starts_the_schedule(&[row(1, -7), row(3, 0)]));
+        assert!(!starts_the_schedule(&[row(2, 0)]));
+        assert!(starts_the_schedule(&[]));
     }
 
     #[test]

@@ -466,7 +466,7 @@ async fn unlisted_rows_count_through_one_grouped_outline_and_an_undecided_contra
     assert!(summary.contains("4 due rows, 3 reminders planned") && summary.contains("skipped: 1 paid"), "{summary}");
     let lists = schedule_lists(&env);
     assert_eq!(lists.len(), 2, "the outlines, then SO-U2's rows: {lists:#?}");
-    assert_eq!(lists[0]["group_by"], "`tabPayment Schedule`.`parent`");
+    assert_eq!(lists[0]["group_by"], "parent");
     let names_of = |list: &serde_json::Value| {
         let filters = list["filters"].as_array().cloned().unwrap_or_default();
         filters.into_iter().find(|f| f[0] == "parent" && f[1] == "in").map(|f| f[2].clone())

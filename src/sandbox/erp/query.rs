@@ -219,6 +219,13 @@ pub fn parse_column(raw: &str) -> Result<Column, String> {
             return Err(format!("Field not permitted in query: {raw}"));
         }
         let column = plain_column(inner, raw)?;
+        // Frappe's `extract_tables` skips fields holding `count(`, `sum(`, `avg(` (and a few
+        // others), not `min(`/`max(`: it takes "min(`tabX`" for a table, looks up a doctype
+        // named "(`tabX`" and fails (there a DoesNotExistError; a DataError here).
+        if matches!(func, Func::Min | Func::Max) && column.doctype.is_some() {
+            let table = expr.split('.').next().unwrap_or_default();
+            return Err(format!("DocType {} not found", table.get(3..).unwrap_or(table)));
+        }
         let key = alias.unwrap_or_else(|| expr.to_string());
         return Ok(Column { key, agg: Some(Agg { func, distinct }), ..column });
     }
