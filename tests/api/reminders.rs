@@ -351,10 +351,10 @@ fn owed_by_mixed_contracts() -> Vec<String> {
     want
 }
 
-/// The Payment Entry lists the planner asked for.
-fn payment_lists(env: &TestEnv) -> Vec<serde_json::Value> {
+/// The lists of `doctype` the planner asked for.
+fn lists_of(env: &TestEnv, doctype: &str) -> Vec<serde_json::Value> {
     let requests = env.erp.requests().into_iter().filter(|r| r.path.ends_with("frappe.client.get_list"));
-    requests.filter_map(|r| r.body).filter(|b| b["doctype"] == "Payment Entry").collect()
+    requests.filter_map(|r| r.body).filter(|b| b["doctype"] == doctype).collect()
 }
 
 #[tokio::test]
@@ -365,7 +365,7 @@ async fn the_paid_totals_count_submitted_receive_allocations_per_contract_in_one
     planned.sort();
     assert_eq!(planned, owed_by_mixed_contracts(), "{summary}");
     assert!(summary.contains("8 due rows, 6 reminders planned") && summary.contains("skipped: 2 paid"), "{summary}");
-    let lists = payment_lists(&env);
+    let lists = lists_of(&env, "Payment Entry");
     assert_eq!(lists.len(), 1, "one grouped request for the batch: {lists:#?}");
     assert_eq!(lists[0]["group_by"], "`tabPayment Entry Reference`.`reference_name`");
     assert!(lists[0]["limit_page_length"].as_u64() >= Some(2), "{}", lists[0]);
@@ -391,7 +391,7 @@ async fn with_a_link_field_the_paid_totals_sum_the_entries_naming_the_contract()
     let (mut planned, summary) = preview_plan(&env, &[("ERP_PAYMENT_LINK_FIELD", "custom_contract_reference")]).await;
     planned.sort();
     assert_eq!(planned, owed_by_mixed_contracts(), "{summary}");
-    let lists = payment_lists(&env);
+    let lists = lists_of(&env, "Payment Entry");
     assert_eq!(lists.len(), 1, "{lists:#?}");
     assert_eq!(lists[0]["group_by"], "`tabPayment Entry`.`custom_contract_reference`");
 }
@@ -404,7 +404,7 @@ async fn a_site_that_ignores_group_by_gets_the_same_plan_from_every_allocation()
     let (mut planned, summary) = preview_plan(&env, &[]).await;
     planned.sort();
     assert_eq!(planned, owed_by_mixed_contracts(), "{summary}");
-    let lists = payment_lists(&env);
+    let lists = lists_of(&env, "Payment Entry");
     assert_eq!(lists.len(), 2, "the grouped request, then the allocations: {lists:#?}");
     assert!(lists[1].get("group_by").is_none(), "{}", lists[1]);
 }
@@ -450,12 +450,6 @@ fn owed_on_unlisted_rows() -> Vec<String> {
     vec![line("SO-U1", "d0", 0, 10_000_000), line("SO-U2", "d0", 0, 10_000_000), line("SO-U2", "o35", -35, 8_000_000)]
 }
 
-/// The Payment Schedule lists the planner asked for.
-fn schedule_lists(env: &TestEnv) -> Vec<serde_json::Value> {
-    let requests = env.erp.requests().into_iter().filter(|r| r.path.ends_with("frappe.client.get_list"));
-    requests.filter_map(|r| r.body).filter(|b| b["doctype"] == "Payment Schedule").collect()
-}
-
 #[tokio::test]
 async fn unlisted_rows_count_through_one_grouped_outline_and_an_undecided_contract_is_read_row_by_row() {
     let env = TestEnv::new().await;
@@ -464,7 +458,7 @@ async fn unlisted_rows_count_through_one_grouped_outline_and_an_undecided_contra
     planned.sort();
     assert_eq!(planned, owed_on_unlisted_rows(), "{summary}");
     assert!(summary.contains("4 due rows, 3 reminders planned") && summary.contains("skipped: 1 paid"), "{summary}");
-    let lists = schedule_lists(&env);
+    let lists = lists_of(&env, "Payment Schedule");
     assert_eq!(lists.len(), 2, "the outlines, then SO-U2's rows: {lists:#?}");
     assert_eq!(lists[0]["group_by"], "parent");
     let names_of = |list: &serde_json::Value| {
@@ -484,7 +478,7 @@ async fn a_site_that_ignores_group_by_gets_the_same_plan_from_the_schedules_row_
     let (mut planned, summary) = preview_plan(&env, &[]).await;
     planned.sort();
     assert_eq!(planned, owed_on_unlisted_rows(), "{summary}");
-    let lists = schedule_lists(&env);
+    let lists = lists_of(&env, "Payment Schedule");
     assert_eq!(lists.len(), 2, "the ungrouped outline, then both schedules: {lists:#?}");
     assert_eq!(
         lists[1]["filters"].as_array().and_then(|f| f.iter().find(|f| f[0] == "parent").cloned()).map(|f| f[2].clone()),
