@@ -1,5 +1,5 @@
 //! The schedule rows a reminder pass did not list, summed by ERPNext: for each contract of a
-//! batch, its rows due up to the latest target date on days the pass did not list, as one
+//! batch, its rows due up to the latest listed date on days the pass did not list, as one
 //! grouped row (sum, first and last due date, smallest amount). With the rows it listed, that
 //! decides what remains on them in most cases ([`crate::ledger::outline`]) at one row per
 //! contract instead of one per instalment.
@@ -43,19 +43,20 @@ impl Outlines {
 
 /// One grouped row: the contract, its outline when every figure is there, the distinct count.
 fn outline_row(row: Row) -> Option<(Option<String>, Option<Outline>, Option<i64>)> {
+    Some((text(&row, "contract"), outline_of(&row), count(&row, "contracts")))
+}
+
+fn outline_of(row: &Row) -> Option<Outline> {
     let figure = |field: &str| {
         let value = row.field(field).filter(|v| !v.is_null())?;
-        whole_minor_units(value).then(|| money(&row, field))
+        whole_minor_units(value).then(|| money(row, field))
     };
-    let outline = (|| {
-        Some(Outline {
-            sum: figure("amount")?,
-            first: date(&row, "first_due")?,
-            last: date(&row, "last_due")?,
-            smallest: figure("smallest")?,
-        })
-    })();
-    Some((text(&row, "contract"), outline, count(&row, "contracts")))
+    Some(Outline {
+        sum: figure("amount")?,
+        first: date(row, "first_due")?,
+        last: date(row, "last_due")?,
+        smallest: figure("smallest")?,
+    })
 }
 
 /// Whether a figure has at most two decimals, as every amount has on a site that rounds to its
