@@ -1,6 +1,8 @@
 //! The typed facade: builds Frappe requests, sends them through the tower stack under an
 //! overall deadline, and decodes answers and errors.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -29,6 +31,8 @@ pub struct ErpClient {
     auth: String,
     deadline: Duration,
     schema: ErpSchema,
+    /// Set once the site refused an aggregate list (see [`ErpClient::list_aggregate`]).
+    aggregates_refused: Arc<AtomicBool>,
 }
 
 impl ErpClient {
@@ -53,6 +57,7 @@ impl ErpClient {
             auth: format!("token {}:{}", config.api_key.expose(), config.api_secret.expose()),
             deadline: config.deadline,
             schema: config.schema.clone(),
+            aggregates_refused: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -186,6 +191,37 @@ impl ErpClient {
             }
         })
         .await
+    }
+
+    /// Like [`ErpClient::list_with`] for a list of aggregates (`sum(..) as x` fields, usually
+    /// with `group_by`); `Ok(None)` when the site refuses such fields, and from then on without
+    /// asking: the caller then reads the rows the aggregates would sum. Frappe v16 takes SQL
+    /// functions in `fields` only as objects (`{"SUM": "x"}`), which v14 and v15 do not know,
+    /// and answers 417 "SQL functions are not allowed as strings" to the string form.
+    pub async fn list_aggregate<T: DeserializeOwned, U>(
+        &self,
+        query: &ListQuery,
+        convert: impl Fn(T) -> Option<U>,
+    ) -> Result<Option<Vec<U>>, ErpError> {
+        if self.aggregates_refused.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        match self.list_with(query, convert).await {
+            Ok(rows) => Ok(Some(rows)),
+            Err(ErpError::Rejected { status: 417, exc_type, message }) => {
+                if !self.aggregates_refused.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        erp.doctype = %query.doctype,
+                        erp.exc_type = %exc_type,
+                        erp.message = %message,
+                        "ERPNext refused a list of sums (Frappe v16 takes no SQL functions in fields); \
+                         reading the rows instead from now on"
+                    );
+                }
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Like [`ErpClient::list`], handing every row to `fold` as its page arrives instead of

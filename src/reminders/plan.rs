@@ -6,9 +6,10 @@
 //!
 //! What is owed on a due row follows from the contract's paid total applied to the schedule
 //! earliest first, as the views compute it from the payments. The outline decides it for
-//! nearly every contract ([`outline::remaining`]); the few it does not (a paid total that runs
-//! out among unlisted rows of uneven amounts, or a site that ignores `group_by`) have their
-//! schedules read row by row at the end, in as few pages as they fill ([`ledger::apply`]).
+//! nearly every contract ([`outline::remaining`]); the others (a paid total that runs out
+//! among unlisted rows of uneven amounts; every contract on a site that ignores `group_by` or
+//! refuses sums, as Frappe v16 does) have their schedules read row by row at the end, in as few
+//! pages as they fill ([`ledger::apply`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -70,12 +71,6 @@ pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result
             erp.paid_totals(&names, Fetch::Bulk),
             erp.telegram_links(&customers),
         )?;
-        if outlines.is_none() {
-            tracing::warn!(
-                contracts = batch.len(),
-                "ERPNext ignored group_by (Frappe before frappe#22969); reading these schedules row by row"
-            );
-        }
         for (row, due_rows) in batch {
             let contract =
                 Contract { row, due_rows, paid: paid.of(&row.name), chat: links.get(&row.customer).copied() };

@@ -221,6 +221,12 @@ impl FakeErp {
         self.traffic().group_by_dropped = dropped;
     }
 
+    /// While set, lists refuse aggregate fields written as SQL (`sum(x) as y`), as Frappe v16's
+    /// query builder does (417 ValidationError; v16 takes them only as `{"SUM": "x"}` objects).
+    pub fn refuse_sql_functions(&self, refused: bool) {
+        self.traffic().functions_refused = refused;
+    }
+
     /// Delays every answer by `d`.
     pub fn set_delay(&self, d: Option<Duration>) {
         self.traffic().delay = d;

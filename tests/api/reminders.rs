@@ -487,6 +487,21 @@ async fn a_site_that_ignores_group_by_gets_the_same_plan_from_the_schedules_row_
 }
 
 #[tokio::test]
+async fn a_site_that_refuses_sums_gets_the_same_plan_from_the_rows() {
+    let env = TestEnv::new().await;
+    seed_unlisted_rows(&env.erp);
+    env.erp.refuse_sql_functions(true);
+    let (mut planned, summary) = preview_plan(&env, &[]).await;
+    planned.sort();
+    assert_eq!(planned, owed_on_unlisted_rows(), "{summary}");
+    let schedules = lists_of(&env, "Payment Schedule");
+    let rows = schedules.iter().filter(|l| l.get("group_by").is_none()).count();
+    assert_eq!(rows, 1, "both schedules in one row-by-row read: {schedules:#?}");
+    let payments = lists_of(&env, "Payment Entry");
+    assert_eq!(payments.iter().filter(|l| l.get("group_by").is_none()).count(), 1, "{payments:#?}");
+}
+
+#[tokio::test]
 async fn a_contract_whose_due_rows_straddle_two_listing_pages_is_planned_once() {
     let env = TestEnv::new().await;
     // 251 contracts of 4 listed rows each, after one ("SO-0…", listed first) of 2: the due

@@ -185,6 +185,26 @@ async fn a_site_that_ignores_group_by_gets_the_same_summary_and_upcoming() {
 }
 
 #[tokio::test]
+async fn a_site_that_refuses_sums_gets_the_same_views_and_is_asked_only_once() {
+    let (env, app) = linked_env().await;
+    // Frappe v16 answers 417 to `sum(..)` written in `fields`.
+    env.erp.refuse_sql_functions(true);
+    let before = env.erp.requests().len();
+    app.post(&updates::command(env.uid(), USER, "/start")).await;
+    let text = env.last_text(USER);
+    assert!(text.contains("Осталось оплатить: <b>15 250 000 сум</b>"), "{text}");
+    assert!(text.contains(&format!("Ближайший платёж: {} — 4 125 000 сум", dmy(-10))), "{text}");
+    let lists = payment_entry_lists(&env, before);
+    assert_eq!(lists.len(), 2, "the refused sums, then the allocations: {lists:#?}");
+    assert!(lists[1].get("group_by").is_none(), "{lists:#?}");
+    let before = env.erp.requests().len();
+    app.post(&updates::text(env.uid(), USER, button(Lang::Ru, Label::Upcoming))).await;
+    assert!(env.last_text(USER).contains("Сумма: <b>12 250 000 сум</b>"), "{}", env.last_text(USER));
+    let lists = payment_entry_lists(&env, before);
+    assert!(lists.iter().all(|l| l.get("group_by").is_none()), "not asked again: {lists:#?}");
+}
+
+#[tokio::test]
 async fn a_forged_contract_button_gets_an_alert_and_no_data() {
     let (env, app) = linked_env().await;
     app.post(&updates::text(env.uid(), USER, button(Lang::Ru, Label::MyContracts))).await;

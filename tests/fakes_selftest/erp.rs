@@ -390,6 +390,24 @@ async fn erp_group_by_refuses_what_frappe_refuses() {
 }
 
 #[tokio::test]
+async fn erp_can_refuse_sql_functions_in_fields_as_frappe_v16_does() {
+    let erp = FakeErp::start().await.expect("start the fake ERPNext");
+    seed_payments(&erp);
+    erp.refuse_sql_functions(true);
+    let (status, body) = get_list(&erp, paid_per_contract(json!({}))).await;
+    assert_eq!((status, body["exc_type"].as_str()), (417, Some("ValidationError")), "{body}");
+    assert_eq!(server_messages(&body), ["SQL functions are not allowed as strings in SELECT: paid"]);
+    // Plain fields, child columns included, are still served.
+    let plain = json!({"doctype": "Payment Entry", "fields": ["name", "`tabPayment Entry Reference`.`allocated_amount`"],
+                       "filters": [["docstatus", "=", 1]]});
+    let (status, body) = get_list(&erp, plain.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    erp.refuse_sql_functions(false);
+    let (status, _) = get_list(&erp, paid_per_contract(json!({}))).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn erp_can_ignore_group_by_as_frappe_did_before_it_took_it() {
     let erp = FakeErp::start().await.expect("start the fake ERPNext");
     seed_payments(&erp);

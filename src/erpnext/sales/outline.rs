@@ -89,7 +89,8 @@ fn grouped(rows: Vec<(Option<String>, Option<Outline>, Option<i64>)>) -> Option<
 
 impl ErpClient {
     /// The outlines of `contracts` (one batch, one request): their schedule rows due up to
-    /// `until` on days other than `listed`. `None` when ERPNext did not group the answer.
+    /// `until` on days other than `listed`. `None` when ERPNext did not group the answer or
+    /// refuses such lists ([`ErpClient::list_aggregate`]).
     pub async fn schedule_outlines(
         &self,
         contracts: &[String],
@@ -122,8 +123,15 @@ impl ErpClient {
             .order_by("parent asc")
             .page_length(contracts.len() + 1);
         query.parent = Some(s.contract_doctype.clone());
-        let rows = self.list_with(&query, outline_row).await?;
-        Ok(grouped(rows))
+        let Some(rows) = self.list_aggregate(&query, outline_row).await? else { return Ok(None) };
+        let outlines = grouped(rows);
+        if outlines.is_none() {
+            tracing::warn!(
+                contracts = contracts.len(),
+                "ERPNext ignored group_by (Frappe before frappe#22969); reading these schedules row by row"
+            );
+        }
+        Ok(outlines)
     }
 }
 

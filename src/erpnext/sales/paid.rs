@@ -13,7 +13,9 @@
 //! v15 releases after it); an older site drops the argument silently, and the same fields then
 //! make one row over the whole batch. A third field, `count(distinct <contract>)`, is 1 on
 //! every grouped row and more on such a row: that batch is then summed from its allocations,
-//! as before, so an old site gets right totals at the old cost.
+//! as before, so an old site gets right totals at the old cost. Frappe v16 refuses SQL
+//! functions in `fields` altogether; there the allocations are summed from the first refusal
+//! on ([`ErpClient::list_aggregate`]).
 
 use std::collections::HashMap;
 
@@ -70,15 +72,21 @@ impl ErpClient {
     pub async fn paid_totals(&self, contracts: &[String], fetch: Fetch) -> Result<PaidTotals, ErpError> {
         let mut totals = PaidTotals::default();
         for batch in fetch.batches(contracts) {
-            let rows = self.list_with(&self.paid_query(batch), paid_row).await?;
-            match grouped(rows) {
-                Some(rows) => rows.iter().for_each(|(contract, paid)| totals.add(contract, *paid)),
-                None => {
+            let answer = self.list_aggregate(&self.paid_query(batch), paid_row).await?;
+            let sums = answer.and_then(|rows| {
+                let sums = grouped(rows);
+                if sums.is_none() {
                     tracing::warn!(
                         erp.doctype = %self.sales().payment_doctype,
                         contracts = batch.len(),
                         "ERPNext ignored group_by (Frappe before frappe#22969); summing every allocation instead"
                     );
+                }
+                sums
+            });
+            match sums {
+                Some(rows) => rows.iter().for_each(|(contract, paid)| totals.add(contract, *paid)),
+                None => {
                     for p in self.payments(batch, fetch).await? {
                         totals.add(&p.contract, p.amount);
                     }

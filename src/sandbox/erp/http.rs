@@ -187,11 +187,17 @@ fn route(
         None => (decode(rest), None),
     };
     if method == Method::GET && name.is_none() {
-        let group_by_dropped = erp.traffic().group_by_dropped;
+        let (group_by_dropped, functions_refused) = {
+            let traffic = erp.traffic();
+            (traffic.group_by_dropped, traffic.functions_refused)
+        };
         let st = erp.st_read();
         st.check_doctype(&doctype)?;
         let mut args = query::parse_args(|k| query.get(k).map(|v| Value::String(v.clone())))
             .map_err(|m| err(417, "DataError", m))?;
+        if functions_refused {
+            refuse_functions(&args)?;
+        }
         if group_by_dropped {
             args.group_by.clear();
         }
@@ -270,6 +276,9 @@ fn call_method(
                 ));
             };
             let mut parsed = query::parse_args(|k| args.get(k).cloned()).map_err(|m| err(417, "DataError", m))?;
+            if erp.traffic().functions_refused {
+                refuse_functions(&parsed)?;
+            }
             if erp.traffic().group_by_dropped {
                 parsed.group_by.clear();
             }
@@ -285,5 +294,16 @@ fn call_method(
             Ok(Answer::Text(st.list(&doctype, &parsed)?.envelope("message")))
         }
         other => Err(err(404, "DoesNotExistError", format!("Failed to get method for command {other}"))),
+    }
+}
+
+/// Frappe v16's answer to an aggregate written as SQL in `fields` (see
+/// `FakeErp::refuse_sql_functions`).
+fn refuse_functions(args: &query::ListArgs) -> Result<(), ErpError> {
+    match args.columns.iter().find(|c| c.agg.is_some()) {
+        Some(c) => {
+            Err(err(417, "ValidationError", format!("SQL functions are not allowed as strings in SELECT: {}", c.key)))
+        }
+        None => Ok(()),
     }
 }

@@ -108,6 +108,8 @@ pub(super) struct Traffic {
     pub(super) down: bool,
     /// See `FakeErp::drop_group_by`.
     pub(super) group_by_dropped: bool,
+    /// See `FakeErp::refuse_sql_functions`.
+    pub(super) functions_refused: bool,
     pub(super) delay: Option<Duration>,
     pub(super) requests: Vec<RecordedRequest>,
     /// Time spent answering requests (see `FakeErp::busy`).
