@@ -13,6 +13,8 @@ mod paid;
 pub use outline::Outlines;
 pub use paid::PaidTotals;
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
@@ -258,10 +260,32 @@ impl ErpClient {
     }
 
     async fn payments_batch(&self, names: &[String], fetch: Fetch) -> Result<Vec<PaymentRow>, ErpError> {
+        let rows: Vec<Row> = self.list(&self.payments_query(names, fetch)).await?;
+        Ok(rows.iter().filter_map(|r| payment_row(self.sales(), r)).collect())
+    }
+
+    /// Adds every payment allocated to `names` (one batch) to `add`, page by page, without
+    /// keeping the rows: the paid totals of a site that cannot sum them itself.
+    pub(crate) async fn sum_payments(
+        &self,
+        names: &[String],
+        fetch: Fetch,
+        mut add: impl FnMut(&str, Money),
+    ) -> Result<(), ErpError> {
+        let s = self.sales();
+        let fold = |_: &mut (), row: Row| {
+            if let Some(p) = payment_row(s, &row) {
+                add(&p.contract, p.amount);
+            }
+        };
+        self.list_fold(&self.payments_query(names, fetch), (), fold).await
+    }
+
+    fn payments_query(&self, names: &[String], fetch: Fetch) -> ListQuery {
         let s = self.sales();
         let names: Vec<Value> = names.iter().cloned().map(Value::from).collect();
         let base = ["name", "posting_date", "mode_of_payment", "paid_amount", "reference_no"];
-        let query = match &s.payment_link_field {
+        match &s.payment_link_field {
             Some(link) => {
                 let mut fields: Vec<&str> = base.to_vec();
                 fields.push(link);
@@ -282,19 +306,18 @@ impl ErpClient {
         .filter("docstatus", "=", 1)
         .filter("payment_type", "=", "Receive")
         .order_by(&format!("`tab{}`.posting_date asc, `tab{}`.name asc", s.payment_doctype, s.payment_doctype))
-        .page_length(fetch.page());
-        let rows: Vec<Row> = self.list(&query).await?;
-        Ok(rows.iter().filter_map(|r| payment_row(s, r)).collect())
+        .page_length(fetch.page())
     }
 
     /// The schedule rows due up to `until` of many contracts (reminders: later rows do not
-    /// change what is owed on earlier ones), converted page by page.
+    /// change what is owed on earlier ones), by lower-cased contract name (ERPNext matches names
+    /// case-insensitively), gathered page by page.
     pub async fn schedules_until(
         &self,
         contracts: &[String],
         until: NaiveDate,
-    ) -> Result<Vec<(String, Instalment)>, ErpError> {
-        let mut all = Vec::new();
+    ) -> Result<HashMap<String, Vec<Instalment>>, ErpError> {
+        let mut all: HashMap<String, Vec<Instalment>> = HashMap::new();
         for batch in Fetch::Bulk.batches(contracts) {
             let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
             let query = self
@@ -302,7 +325,12 @@ impl ErpClient {
                 .filter("parent", "in", names)
                 .filter("due_date", "<=", until.format("%Y-%m-%d").to_string())
                 .page_length(SCHEDULE_PAGE);
-            all.extend(self.list_with(&query, |r: Row| Some((text(&r, "parent")?, instalment(&r)?))).await?);
+            let add = |all: &mut HashMap<String, Vec<Instalment>>, r: Row| {
+                if let (Some(parent), Some(row)) = (text(&r, "parent"), instalment(&r)) {
+                    all.entry(parent.to_lowercase()).or_default().push(row);
+                }
+            };
+            all = self.list_fold(&query, all, add).await?;
         }
         Ok(all)
     }

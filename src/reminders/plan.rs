@@ -11,7 +11,7 @@
 //! refuses sums, as Frappe v16 does) have their schedules read row by row at the end, in as few
 //! pages as they fill ([`ledger::apply`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
@@ -88,10 +88,7 @@ pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result
     let read_in_full = undecided.len();
     for batch in batches(&undecided, |c| c.row.name.as_str(), BULK_IN_BYTES) {
         let names: Vec<String> = batch.iter().map(|c| c.row.name.clone()).collect();
-        let mut schedules: HashMap<String, Vec<Instalment>> = HashMap::new();
-        for (contract, row) in erp.schedules_until(&names, latest).await? {
-            schedules.entry(contract.trim().to_lowercase()).or_default().push(row);
-        }
+        let mut schedules = erp.schedules_until(&names, latest).await?;
         for contract in batch {
             let schedule = schedules.remove(&contract.row.name.trim().to_lowercase()).unwrap_or_default();
             let owed = exact(&schedule, contract.paid, contract.due_rows);

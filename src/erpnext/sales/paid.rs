@@ -86,11 +86,7 @@ impl ErpClient {
             });
             match sums {
                 Some(rows) => rows.iter().for_each(|(contract, paid)| totals.add(contract, *paid)),
-                None => {
-                    for p in self.payments(batch, fetch).await? {
-                        totals.add(&p.contract, p.amount);
-                    }
-                }
+                None => self.sum_payments(batch, fetch, |contract, amount| totals.add(contract, amount)).await?,
             }
         }
         Ok(totals)
