@@ -5,6 +5,8 @@
 //! (the release binary, as a child process) against it and a throw-away Redis, samples the
 //! child's peak RSS from `/proc/<pid>/status` every 10 ms, and prints the figures and whether
 //! each target is met. Run with `cargo bench --bench reminders`; BENCHMARKS.md records results.
+//! `BENCH_REFUSE_SUMS=1` makes the fake refuse aggregate lists as Frappe v16 does, to measure
+//! the planner's row-by-row fallback.
 //!
 //! Shape of the data (deterministic):
 //! - contracts (submitted Sales Orders) of 12 monthly instalments each; every contract has one
@@ -369,6 +371,13 @@ async fn run() {
     let erp = erp.expect("start the fake ERPNext");
     let seeded = seed(&erp, &contracts);
     warm_up(&erp, date).await;
+    // `BENCH_REFUSE_SUMS=1`: the fake answers aggregate lists as Frappe v16 does (417), so the
+    // planner reads rows instead (its fallback's cost).
+    let refuse_sums = std::env::var("BENCH_REFUSE_SUMS").is_ok_and(|v| v == "1");
+    erp.refuse_sql_functions(refuse_sums);
+    if refuse_sums {
+        println!("BENCH_REFUSE_SUMS=1: the fake refuses SQL functions in fields, as Frappe v16 does");
+    }
     let customers_used = contracts.iter().map(|c| c.customer).collect::<BTreeSet<_>>();
     println!(
         "seeded in {}: {} customers ({} linked), {} submitted contracts (+{} cancelled), {} schedule rows, {} payment entries",
