@@ -168,18 +168,24 @@ async fn the_summary_asks_erpnext_for_paid_totals_one_row_per_contract() {
     assert!(fields.contains("sum(`tabPayment Entry Reference`.`allocated_amount`)"), "{lists:#?}");
 }
 
-#[tokio::test]
-async fn a_site_that_ignores_group_by_gets_the_same_summary_and_upcoming() {
-    let (env, app) = linked_env().await;
-    env.erp.drop_group_by(true);
+/// `/start` on a site whose paid totals cannot be summed by ERPNext: the same summary, from
+/// the grouped request (ignored or refused) and then the allocations.
+async fn summary_from_the_allocations(env: &TestEnv, app: &TestApp) {
     let before = env.erp.requests().len();
     app.post(&updates::command(env.uid(), USER, "/start")).await;
     let text = env.last_text(USER);
     assert!(text.contains("Осталось оплатить: <b>15 250 000 сум</b>"), "{text}");
     assert!(text.contains(&format!("Ближайший платёж: {} — 4 125 000 сум", dmy(-10))), "{text}");
-    let lists = payment_entry_lists(&env, before);
+    let lists = payment_entry_lists(env, before);
     assert_eq!(lists.len(), 2, "the grouped request, then the allocations: {lists:#?}");
     assert!(lists[1].get("group_by").is_none(), "{lists:#?}");
+}
+
+#[tokio::test]
+async fn a_site_that_ignores_group_by_gets_the_same_summary_and_upcoming() {
+    let (env, app) = linked_env().await;
+    env.erp.drop_group_by(true);
+    summary_from_the_allocations(&env, &app).await;
     app.post(&updates::text(env.uid(), USER, button(Lang::Ru, Label::Upcoming))).await;
     assert!(env.last_text(USER).contains("Сумма: <b>12 250 000 сум</b>"), "{}", env.last_text(USER));
 }
@@ -189,14 +195,7 @@ async fn a_site_that_refuses_sums_gets_the_same_views_and_is_asked_only_once() {
     let (env, app) = linked_env().await;
     // Frappe v16 answers 417 to `sum(..)` written in `fields`.
     env.erp.refuse_sql_functions(true);
-    let before = env.erp.requests().len();
-    app.post(&updates::command(env.uid(), USER, "/start")).await;
-    let text = env.last_text(USER);
-    assert!(text.contains("Осталось оплатить: <b>15 250 000 сум</b>"), "{text}");
-    assert!(text.contains(&format!("Ближайший платёж: {} — 4 125 000 сум", dmy(-10))), "{text}");
-    let lists = payment_entry_lists(&env, before);
-    assert_eq!(lists.len(), 2, "the refused sums, then the allocations: {lists:#?}");
-    assert!(lists[1].get("group_by").is_none(), "{lists:#?}");
+    summary_from_the_allocations(&env, &app).await;
     let before = env.erp.requests().len();
     app.post(&updates::text(env.uid(), USER, button(Lang::Ru, Label::Upcoming))).await;
     assert!(env.last_text(USER).contains("Сумма: <b>12 250 000 сум</b>"), "{}", env.last_text(USER));
