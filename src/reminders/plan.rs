@@ -86,14 +86,12 @@ pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result
         }
     }
     let read_in_full = undecided.len();
-    for batch in batches(&undecided, |c| c.row.name.as_str(), BULK_IN_BYTES) {
-        let names: Vec<String> = batch.iter().map(|c| c.row.name.clone()).collect();
-        let mut schedules = erp.schedules_until(&names, latest).await?;
-        for contract in batch {
-            let schedule = schedules.remove(&contract.row.name.trim().to_lowercase()).unwrap_or_default();
-            let owed = exact(&schedule, contract.paid, contract.due_rows);
-            add_contract(&mut plan, contract, &owed, date, offsets);
-        }
+    let names: Vec<String> = undecided.iter().map(|c| c.row.name.clone()).collect();
+    let mut schedules = erp.schedules_until(&names, latest).await?;
+    for contract in &undecided {
+        let schedule = schedules.remove(&contract.row.name.trim().to_lowercase()).unwrap_or_default();
+        let owed = exact(&schedule, contract.paid, contract.due_rows);
+        add_contract(&mut plan, contract, &owed, date, offsets);
     }
     tracing::info!(
         contracts = contracts.len(),

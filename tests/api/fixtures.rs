@@ -19,7 +19,8 @@ pub fn today() -> NaiveDate {
     chrono::Utc::now().with_timezone(&chrono_tz::Asia::Tashkent).date_naive()
 }
 
-fn day(offset: i64) -> String {
+/// A date `offset` days from today, as ERPNext writes it.
+pub fn day(offset: i64) -> String {
     (today() + Duration::days(offset)).format("%Y-%m-%d").to_string()
 }
 

@@ -11,7 +11,7 @@ use erpnext_bot::reminders::command;
 use serde_json::json;
 
 use crate::common::{fake_erp::FakeErp, fake_telegram::TgFault};
-use crate::fixtures::{dmy, today};
+use crate::fixtures::{day, dmy, today};
 use crate::helpers::*;
 
 const FIRST_CHAT: i64 = 6_000_000;
@@ -19,7 +19,6 @@ const FIRST_CHAT: i64 = 6_000_000;
 /// `n` linked customers, each with one contract: rows due in 3 days, today, 7 days ago
 /// (owed), and 1 day ago (paid in full).
 fn seed(erp: &FakeErp, n: i64) {
-    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
     for i in 0..n {
         let customer = format!("CUST-R{i:03}");
         erp.insert(
@@ -268,7 +267,6 @@ const MIXED_CHAT: i64 = 7_000_001;
 /// One linked customer with contracts `names`, each due 7 days ago, yesterday, today and in 3
 /// days (100 000 each).
 fn seed_contracts(erp: &FakeErp, names: &[&str]) {
-    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
     erp.insert(
         "Customer",
         json!({"name": "CUST-M", "customer_name": "Mixed", "custom_telegram_id": MIXED_CHAT.to_string()}),
@@ -326,18 +324,19 @@ fn seed_referenced_payments(erp: &FakeErp) {
     }
 }
 
-/// The planned reminders of a preview, as "<contract> <kind> [<date> <amount>]", and its summary.
+/// The planned reminders of a preview, as "<contract> <kind> [<date> <amount>]" in sorted
+/// order, and its summary.
 async fn preview_plan(env: &TestEnv, overrides: &[(&str, &str)]) -> (Vec<String>, String) {
     let report = command::run(&config(env, overrides), false, None).await;
     assert!(report.error.is_none(), "{:?}", report.error);
-    let planned =
+    let mut planned: Vec<String> =
         report.lines.iter().filter_map(|l| l.split_once(" SO-").map(|(_, rest)| format!("SO-{rest}"))).collect();
+    planned.sort();
     (planned, report.lines.last().cloned().unwrap_or_default())
 }
 
 /// What both contracts still owe: SO-M1 has 150 000 paid, SO-M2 130 000.
 fn owed_by_mixed_contracts() -> Vec<String> {
-    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
     let line = |c: &str, kind: &str, d: i64, tiyin: i64| format!("{c} {kind} [{} {}]", day(d), number(Money(tiyin)));
     let mut want = vec![
         line("SO-M1", "b3", 3, 10_000_000),
@@ -361,8 +360,7 @@ fn lists_of(env: &TestEnv, doctype: &str) -> Vec<serde_json::Value> {
 async fn the_paid_totals_count_submitted_receive_allocations_per_contract_in_one_grouped_request() {
     let env = TestEnv::new().await;
     seed_referenced_payments(&env.erp);
-    let (mut planned, summary) = preview_plan(&env, &[]).await;
-    planned.sort();
+    let (planned, summary) = preview_plan(&env, &[]).await;
     assert_eq!(planned, owed_by_mixed_contracts(), "{summary}");
     assert!(summary.contains("8 due rows, 6 reminders planned") && summary.contains("skipped: 2 paid"), "{summary}");
     let lists = lists_of(&env, "Payment Entry");
@@ -388,8 +386,7 @@ async fn with_a_link_field_the_paid_totals_sum_the_entries_naming_the_contract()
     for doc in entries {
         env.erp.insert("Payment Entry", doc);
     }
-    let (mut planned, summary) = preview_plan(&env, &[("ERP_PAYMENT_LINK_FIELD", "custom_contract_reference")]).await;
-    planned.sort();
+    let (planned, summary) = preview_plan(&env, &[("ERP_PAYMENT_LINK_FIELD", "custom_contract_reference")]).await;
     assert_eq!(planned, owed_by_mixed_contracts(), "{summary}");
     let lists = lists_of(&env, "Payment Entry");
     assert_eq!(lists.len(), 1, "{lists:#?}");
@@ -401,8 +398,7 @@ async fn a_site_that_ignores_group_by_gets_the_same_plan_from_every_allocation()
     let env = TestEnv::new().await;
     seed_referenced_payments(&env.erp);
     env.erp.drop_group_by(true);
-    let (mut planned, summary) = preview_plan(&env, &[]).await;
-    planned.sort();
+    let (planned, summary) = preview_plan(&env, &[]).await;
     assert_eq!(planned, owed_by_mixed_contracts(), "{summary}");
     let lists = lists_of(&env, "Payment Entry");
     assert_eq!(lists.len(), 2, "the grouped request, then the allocations: {lists:#?}");
@@ -413,7 +409,6 @@ async fn a_site_that_ignores_group_by_gets_the_same_plan_from_every_allocation()
 /// equal rows, 300 000 paid; SO-U2 of uneven rows (500 000, 100 000, 50 000, 100 000), 520 000
 /// paid, which leaves 80 000 on its row of 35 days ago, among unlisted rows.
 fn seed_unlisted_rows(erp: &FakeErp) {
-    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
     erp.insert(
         "Customer",
         json!({"name": "CUST-M", "customer_name": "Mixed", "custom_telegram_id": MIXED_CHAT.to_string()}),
@@ -445,7 +440,6 @@ fn seed_unlisted_rows(erp: &FakeErp) {
 }
 
 fn owed_on_unlisted_rows() -> Vec<String> {
-    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
     let line = |c: &str, kind: &str, d: i64, tiyin: i64| format!("{c} {kind} [{} {}]", day(d), number(Money(tiyin)));
     vec![line("SO-U1", "d0", 0, 10_000_000), line("SO-U2", "d0", 0, 10_000_000), line("SO-U2", "o35", -35, 8_000_000)]
 }
@@ -454,8 +448,7 @@ fn owed_on_unlisted_rows() -> Vec<String> {
 async fn unlisted_rows_count_through_one_grouped_outline_and_an_undecided_contract_is_read_row_by_row() {
     let env = TestEnv::new().await;
     seed_unlisted_rows(&env.erp);
-    let (mut planned, summary) = preview_plan(&env, &[]).await;
-    planned.sort();
+    let (planned, summary) = preview_plan(&env, &[]).await;
     assert_eq!(planned, owed_on_unlisted_rows(), "{summary}");
     assert!(summary.contains("4 due rows, 3 reminders planned") && summary.contains("skipped: 1 paid"), "{summary}");
     let lists = lists_of(&env, "Payment Schedule");
@@ -475,8 +468,7 @@ async fn a_site_that_ignores_group_by_gets_the_same_plan_from_the_schedules_row_
     let env = TestEnv::new().await;
     seed_unlisted_rows(&env.erp);
     env.erp.drop_group_by(true);
-    let (mut planned, summary) = preview_plan(&env, &[]).await;
-    planned.sort();
+    let (planned, summary) = preview_plan(&env, &[]).await;
     assert_eq!(planned, owed_on_unlisted_rows(), "{summary}");
     let lists = lists_of(&env, "Payment Schedule");
     assert_eq!(lists.len(), 2, "the ungrouped outline, then both schedules: {lists:#?}");
@@ -491,8 +483,7 @@ async fn a_site_that_refuses_sums_gets_the_same_plan_from_the_rows() {
     let env = TestEnv::new().await;
     seed_unlisted_rows(&env.erp);
     env.erp.refuse_sql_functions(true);
-    let (mut planned, summary) = preview_plan(&env, &[]).await;
-    planned.sort();
+    let (planned, summary) = preview_plan(&env, &[]).await;
     assert_eq!(planned, owed_on_unlisted_rows(), "{summary}");
     let schedules = lists_of(&env, "Payment Schedule");
     let rows = schedules.iter().filter(|l| l.get("group_by").is_none()).count();
@@ -507,7 +498,6 @@ async fn a_contract_whose_due_rows_straddle_two_listing_pages_is_planned_once() 
     // 251 contracts of 4 listed rows each, after one ("SO-0…", listed first) of 2: the due
     // rows of SO-R249 sit on both sides of the 1,000-row page boundary.
     seed(&env.erp, 251);
-    let day = |offset: i64| (today() + Days::days(offset)).format("%Y-%m-%d").to_string();
     env.erp
         .insert("Customer", json!({"name": "CUST-FIRST", "customer_name": "First", "custom_telegram_id": "5999999"}));
     env.erp.insert(
