@@ -155,6 +155,10 @@ pub struct SalesSchema {
     pub payment_doctype: String,
     pub payment_reference_doctype: String,
     pub schedule_doctype: String,
+    /// The invoices made from contracts, and their item rows (which name the contract in
+    /// `sales_order`).
+    pub invoice_doctype: String,
+    pub invoice_item_doctype: String,
     /// A Payment Entry field naming the contract, for sites that link payments that way;
     /// `None`: payments are found through Payment Entry References.
     pub payment_link_field: Option<String>,

@@ -268,6 +268,8 @@ impl Validator {
             payment_doctype: "Payment Entry".into(),
             payment_reference_doctype: "Payment Entry Reference".into(),
             schedule_doctype: "Payment Schedule".into(),
+            invoice_doctype: "Sales Invoice".into(),
+            invoice_item_doctype: "Sales Invoice Item".into(),
             payment_link_field: self.get("ERP_PAYMENT_LINK_FIELD").map(str::to_owned),
             print_format: self.text("ERP_PRINT_FORMAT", "Standard"),
         };

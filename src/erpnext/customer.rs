@@ -159,6 +159,8 @@ mod tests {
                 payment_doctype: "Payment Entry".into(),
                 payment_reference_doctype: "Payment Entry Reference".into(),
                 schedule_doctype: "Payment Schedule".into(),
+                invoice_doctype: "Sales Invoice".into(),
+                invoice_item_doctype: "Sales Invoice Item".into(),
                 payment_link_field: None,
                 print_format: "Standard".into(),
             },

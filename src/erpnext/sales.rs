@@ -1,15 +1,17 @@
 //! The contract side of ERPNext: Sales Orders with their items and payment schedule, and the
 //! Payment Entries against them — read with explicit fields, in batches, page by page.
 //!
-//! Payments are found through `Payment Entry Reference` rows pointing at the Sales Order (a
-//! child-table join, so a Payment Entry appears once per matching reference: exactly one row
-//! per allocation), or, where configured, through a link field on Payment Entry. The views
-//! list them ([`ErpClient::payments_for`]); the reminder planner needs only each contract's
-//! total, which ERPNext sums ([`paid`]).
+//! Payments are found through `Payment Entry Reference` rows pointing at the Sales Order or at
+//! the Sales Invoices made from it ([`invoices`], [`payments`]), or, where configured, through
+//! a link field on Payment Entry. The views list them ([`ErpClient::payments_for`]); the
+//! reminder planner needs only each contract's total, which ERPNext sums ([`paid`]).
 
+mod invoices;
 mod outline;
 mod paid;
+mod payments;
 
+pub use invoices::{Credit, Invoices};
 pub use outline::Outlines;
 pub use paid::PaidTotals;
 
@@ -96,6 +98,8 @@ pub struct PaymentRow {
     pub mode: Option<String>,
     pub amount: Money,
     pub reference_no: Option<String>,
+    /// A credit note's credit rather than a payment.
+    pub credit: bool,
 }
 
 /// A Payment Entry as the event worker reads it.
@@ -106,46 +110,17 @@ pub struct PaymentDoc {
     pub party_type: String,
     pub party: String,
     pub amount: Money,
+    /// What is not allocated to any document: the customer's credit on account.
+    pub unallocated: Money,
     pub date: Option<NaiveDate>,
     pub mode: Option<String>,
-    /// Contracts the payment is allocated to, with the allocated amount.
+    pub reference_no: Option<String>,
+    /// Contracts the payment is allocated to (invoices brought back to their orders), with the
+    /// allocated amount.
     pub contracts: Vec<(String, Money)>,
 }
 
 impl ErpClient {
-    /// One Payment Entry with its references; `None` when it does not exist.
-    pub async fn payment_entry(&self, name: &str) -> Result<Option<PaymentDoc>, ErpError> {
-        let s = self.sales();
-        let doc = match self.get_doc::<Map<String, Value>>(&s.payment_doctype, name).await {
-            Ok(doc) => doc,
-            Err(ErpError::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let amount = money(&doc, "paid_amount");
-        let contracts = match &s.payment_link_field {
-            Some(link) => text(&doc, link).map(|c| vec![(c, amount)]).unwrap_or_default(),
-            None => doc
-                .get("references")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_object)
-                .filter(|r| text(r, "reference_doctype").as_deref() == Some(s.contract_doctype.as_str()))
-                .filter_map(|r| Some((text(r, "reference_name")?, money(r, "allocated_amount"))))
-                .collect(),
-        };
-        Ok(Some(PaymentDoc {
-            name: text(&doc, "name").unwrap_or_else(|| name.to_owned()),
-            docstatus: doc.get("docstatus").and_then(Value::as_i64).unwrap_or_default(),
-            party_type: text(&doc, "party_type").unwrap_or_default(),
-            party: text(&doc, "party").unwrap_or_default(),
-            amount,
-            date: date(&doc, "posting_date"),
-            mode: text(&doc, "mode_of_payment"),
-            contracts,
-        }))
-    }
-
     fn sales(&self) -> &SalesSchema {
         &self.schema().sales
     }
@@ -243,70 +218,6 @@ impl ErpClient {
             Err(ErpError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
-    }
-
-    /// Every submitted incoming payment allocated to these contracts, oldest first.
-    pub async fn payments_for(&self, contracts: &[String]) -> Result<Vec<PaymentRow>, ErpError> {
-        self.payments(contracts, Fetch::Few).await
-    }
-
-    pub async fn payments(&self, contracts: &[String], fetch: Fetch) -> Result<Vec<PaymentRow>, ErpError> {
-        let mut all = Vec::new();
-        for batch in fetch.batches(contracts) {
-            all.extend(self.payments_batch(batch, fetch).await?);
-        }
-        all.sort_by(|a, b| (a.date, &a.name).cmp(&(b.date, &b.name)));
-        Ok(all)
-    }
-
-    async fn payments_batch(&self, names: &[String], fetch: Fetch) -> Result<Vec<PaymentRow>, ErpError> {
-        let rows: Vec<Row> = self.list(&self.payments_query(names, fetch)).await?;
-        Ok(rows.iter().filter_map(|r| payment_row(self.sales(), r)).collect())
-    }
-
-    /// Adds every payment allocated to `names` (one batch) to `add`, page by page, without
-    /// keeping the rows: the paid totals of a site that cannot sum them itself.
-    pub(crate) async fn sum_payments(
-        &self,
-        names: &[String],
-        fetch: Fetch,
-        mut add: impl FnMut(&str, Money),
-    ) -> Result<(), ErpError> {
-        let s = self.sales();
-        let fold = |_: &mut (), row: Row| {
-            if let Some(p) = payment_row(s, &row) {
-                add(&p.contract, p.amount);
-            }
-        };
-        self.list_fold(&self.payments_query(names, fetch), (), fold).await
-    }
-
-    fn payments_query(&self, names: &[String], fetch: Fetch) -> ListQuery {
-        let s = self.sales();
-        let names: Vec<Value> = names.iter().cloned().map(Value::from).collect();
-        let base = ["name", "posting_date", "mode_of_payment", "paid_amount", "reference_no"];
-        match &s.payment_link_field {
-            Some(link) => {
-                let mut fields: Vec<&str> = base.to_vec();
-                fields.push(link);
-                ListQuery::new(&s.payment_doctype, &fields).filter(link, "in", names)
-            }
-            None => {
-                let child = &s.payment_reference_doctype;
-                let reference_name = format!("`tab{child}`.reference_name");
-                let allocated = format!("`tab{child}`.allocated_amount");
-                let mut fields: Vec<&str> = base.to_vec();
-                fields.extend([reference_name.as_str(), allocated.as_str()]);
-                let mut q = ListQuery::new(&s.payment_doctype, &fields);
-                q.filters.push(serde_json::json!([child, "reference_doctype", "=", s.contract_doctype]));
-                q.filters.push(serde_json::json!([child, "reference_name", "in", names]));
-                q
-            }
-        }
-        .filter("docstatus", "=", 1)
-        .filter("payment_type", "=", "Receive")
-        .order_by(&format!("`tab{}`.posting_date asc, `tab{}`.name asc", s.payment_doctype, s.payment_doctype))
-        .page_length(fetch.page())
     }
 
     /// The schedule rows due up to `until` of many contracts (reminders: later rows do not
@@ -488,20 +399,5 @@ fn instalment(row: &impl Fields) -> Option<Instalment> {
         idx: row.field("idx").and_then(Value::as_u64).unwrap_or_default() as u32,
         due_date: date(row, "due_date")?,
         amount: money(row, "payment_amount"),
-    })
-}
-
-fn payment_row(s: &SalesSchema, row: &impl Fields) -> Option<PaymentRow> {
-    let (contract, amount) = match &s.payment_link_field {
-        Some(link) => (text(row, link)?, money(row, "paid_amount")),
-        None => (text(row, "reference_name")?, money(row, "allocated_amount")),
-    };
-    Some(PaymentRow {
-        name: text(row, "name")?,
-        contract,
-        date: date(row, "posting_date"),
-        mode: text(row, "mode_of_payment"),
-        amount,
-        reference_no: text(row, "reference_no"),
     })
 }

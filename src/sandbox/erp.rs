@@ -11,6 +11,7 @@
 mod aggregate;
 mod eval;
 mod http;
+mod invoice;
 mod query;
 mod store;
 
@@ -115,11 +116,12 @@ impl FakeErp {
         let erp = FakeErp {
             inner: Arc::new(Inner { store: RwLock::new(store::Store::default()), traffic: Mutex::default(), addr }),
         };
-        for dt in ["Customer", "Sales Order", "Payment Entry", "Custom Field", "Webhook", "User"] {
+        for dt in ["Customer", "Sales Order", "Sales Invoice", "Payment Entry", "Custom Field", "Webhook", "User"] {
             erp.register_doctype(dt);
         }
         erp.register_child("Sales Order Item", "Sales Order", "items");
         erp.register_child("Payment Schedule", "Sales Order", "payment_schedule");
+        erp.register_child("Sales Invoice Item", "Sales Invoice", "items");
         erp.register_child("Payment Entry Reference", "Payment Entry", "references");
         erp.add_unique("Customer", "custom_passport_series");
         erp.add_unique("Customer", "custom_telegram_id");

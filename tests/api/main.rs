@@ -9,6 +9,7 @@ mod helpers;
 mod account;
 mod events;
 mod fixtures;
+mod invoices;
 mod linking;
 mod operator;
 mod reminders;

@@ -365,7 +365,10 @@ async fn the_paid_totals_count_submitted_receive_allocations_per_contract_in_one
     assert!(summary.contains("8 due rows, 6 reminders planned") && summary.contains("skipped: 2 paid"), "{summary}");
     let lists = lists_of(&env, "Payment Entry");
     assert_eq!(lists.len(), 1, "one grouped request for the batch: {lists:#?}");
-    assert_eq!(lists[0]["group_by"], "`tabPayment Entry Reference`.`reference_name`");
+    assert_eq!(
+        lists[0]["group_by"],
+        "`tabPayment Entry Reference`.`reference_doctype`, `tabPayment Entry Reference`.`reference_name`"
+    );
     assert!(lists[0]["limit_page_length"].as_u64() >= Some(2), "{}", lists[0]);
 }
 

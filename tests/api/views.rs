@@ -85,7 +85,12 @@ async fn a_contract_card_has_exact_figures_products_and_buttons() {
         assert!(card.contains(want), "{want:?} missing in:\n{card}");
     }
     assert!(card.contains(&format!("{} — 4 125 000 сум (просрочен 10 дн.)", dmy(-10))), "{card}");
-    assert_eq!(env.erp.request_count(), 2, "one contract read and one payments list: {:?}", env.erp.requests());
+    assert_eq!(
+        env.erp.request_count(),
+        3,
+        "one contract read, and the invoices then the payments: {:?}",
+        env.erp.requests()
+    );
     let data = callback_data(&last_markup(&env, "editMessageText"));
     assert_eq!(data.len(), 4, "schedule, payments, pdf, back: {data:?}");
 }
@@ -163,7 +168,11 @@ async fn the_summary_asks_erpnext_for_paid_totals_one_row_per_contract() {
     assert!(env.last_text(USER).contains("Осталось оплатить: <b>15 250 000 сум</b>"));
     let lists = payment_entry_lists(&env, before);
     assert_eq!(lists.len(), 1, "{lists:#?}");
-    assert_eq!(lists[0]["group_by"], "`tabPayment Entry Reference`.`reference_name`", "{lists:#?}");
+    assert_eq!(
+        lists[0]["group_by"],
+        "`tabPayment Entry Reference`.`reference_doctype`, `tabPayment Entry Reference`.`reference_name`",
+        "{lists:#?}"
+    );
     let fields = lists[0]["fields"].to_string();
     assert!(fields.contains("sum(`tabPayment Entry Reference`.`allocated_amount`)"), "{lists:#?}");
 }

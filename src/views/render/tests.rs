@@ -53,6 +53,7 @@ fn payment(name: &str, contract: &str, on: NaiveDate, amount: i64) -> PaymentRow
         mode: Some("Cash".into()),
         amount: som(amount),
         reference_no: None,
+        credit: false,
     }
 }
 

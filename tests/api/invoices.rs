@@ -1,0 +1,174 @@
+//! Invoices are part of the contract: a Sales Order billed with `make_sales_invoice` (its
+//! advances moved onto the invoice, as ERPNext moves them), payments booked against the
+//! invoice, partial invoicing and credit notes — the views, the events and the reminders all
+//! count them for the order.
+
+use std::time::{Duration, Instant};
+
+use erpnext_bot::conversation::{Callback, ContractRef};
+use erpnext_bot::events::signature;
+use erpnext_bot::i18n::{self, Label, Lang};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{fake_erp::FakeErp, updates};
+use crate::fixtures::{day, dmy};
+use crate::helpers::*;
+
+const USER: i64 = 5_900_001;
+const ORDER: &str = "SAL-ORD-2026-00010";
+const INVOICE: &str = "ACC-SINV-2026-00001";
+
+/// A stock-shaped contract: 6 000 000 in six monthly rows, three of them past, paid by three
+/// advances against the order.
+fn seed_order(erp: &FakeErp) {
+    let schedule: Vec<Value> =
+        (0..6).map(|i| json!({"idx": i + 1, "due_date": day(-90 + 30 * i), "payment_amount": 1_000_000.0})).collect();
+    erp.insert(
+        "Sales Order",
+        json!({"name": ORDER, "customer": CUSTOMER, "docstatus": 1, "currency": "UZS", "status": "To Deliver and Bill",
+               "transaction_date": day(-100), "grand_total": 6_000_000.0, "rounded_total": 6_000_000.0,
+               "items": [{"idx": 1, "item_name": "Artel fridge", "qty": 1.0, "rate": 6_000_000.0, "amount": 6_000_000.0}],
+               "payment_schedule": schedule}),
+    );
+    for (i, offset) in [-90, -60, -30].into_iter().enumerate() {
+        pay(erp, &format!("ACC-PAY-2026-0050{i}"), "Sales Order", ORDER, offset, 1_000_000.0);
+    }
+}
+
+fn pay(erp: &FakeErp, name: &str, doctype: &str, against: &str, offset: i64, amount: f64) {
+    erp.insert(
+        "Payment Entry",
+        json!({"name": name, "docstatus": 1, "payment_type": "Receive", "party_type": "Customer", "party": CUSTOMER,
+               "posting_date": day(offset), "mode_of_payment": "Cash", "paid_amount": amount, "unallocated_amount": 0.0,
+               "references": [{"reference_doctype": doctype, "reference_name": against, "allocated_amount": amount}]}),
+    );
+}
+
+async fn linked_env() -> (TestEnv, TestApp) {
+    let env = TestEnv::new().await;
+    seed_order(&env.erp);
+    let app = env.start_app().await;
+    link(&env, &app, USER).await;
+    (env, app)
+}
+
+/// Opens a contract view through its button and returns the edited text.
+async fn press(env: &TestEnv, app: &TestApp, callback: Callback) -> String {
+    // Buttons are honoured for contracts the chat was shown.
+    menu(env, app, Label::MyContracts).await;
+    let before = env.tg.calls_to("editMessageText").len();
+    assert_eq!(app.post(&updates::callback(env.uid(), USER, &callback.encode(), 77)).await, StatusCode::OK);
+    let edits = env.tg.calls_to("editMessageText");
+    assert_eq!(edits.len(), before + 1, "edited: {:?}", env.tg.calls());
+    edits.last().and_then(|c| c.params["text"].as_str()).unwrap_or_default().to_owned()
+}
+
+async fn menu(env: &TestEnv, app: &TestApp, label: Label) -> String {
+    app.post(&updates::text(env.uid(), USER, i18n::label(Lang::Ru, label))).await;
+    env.last_text(USER)
+}
+
+#[tokio::test]
+async fn invoicing_moves_the_advances_onto_the_invoice_as_erpnext_does() {
+    let env = TestEnv::new().await;
+    seed_order(&env.erp);
+    env.erp.bill_order(ORDER, INVOICE, 0.5, &day(-20));
+    for i in 0..3 {
+        let pe = env.erp.get("Payment Entry", &format!("ACC-PAY-2026-0050{i}")).expect("payment");
+        let refs = pe["references"].as_array().cloned().unwrap_or_default();
+        assert_eq!(refs.len(), 1, "{pe:#}");
+        assert_eq!(
+            (refs[0]["reference_doctype"].as_str(), refs[0]["reference_name"].as_str()),
+            (Some("Sales Invoice"), Some(INVOICE))
+        );
+        assert_eq!(refs[0]["advance_voucher_no"], ORDER);
+    }
+    // A second invoice over the rest finds no advance left on the order.
+    env.erp.bill_order(ORDER, "ACC-SINV-2026-00002", 0.5, &day(-10));
+    let pe = env.erp.get("Payment Entry", "ACC-PAY-2026-00500").expect("payment");
+    assert_eq!(pe["references"][0]["reference_name"], INVOICE);
+}
+
+#[tokio::test]
+async fn payments_moved_to_the_invoice_and_booked_against_it_count_for_the_contract() {
+    let (env, app) = linked_env().await;
+    env.erp.bill_order(ORDER, INVOICE, 1.0, &day(-20));
+    pay(&env.erp, "ACC-PAY-2026-00600", "Sales Invoice", INVOICE, 0, 1_000_000.0);
+
+    let card = press(&env, &app, Callback::Contract(ContractRef::of(ORDER))).await;
+    assert!(card.contains("Оплачено: 4 000 000 сум"), "{card}");
+    assert!(card.contains("Остаток: <b>2 000 000 сум</b>"), "{card}");
+    assert!(!card.contains("просрочен"), "nothing is late: {card}");
+
+    let schedule = press(&env, &app, Callback::Schedule(ContractRef::of(ORDER))).await;
+    assert_eq!(schedule.matches("оплачен").count(), 4, "{schedule}");
+
+    let history = press(&env, &app, Callback::Payments(ContractRef::of(ORDER))).await;
+    for i in 0..3 {
+        assert!(history.contains(&format!("ACC-PAY-2026-0050{i}")), "{history}");
+    }
+    assert!(history.contains("ACC-PAY-2026-00600"), "{history}");
+
+    let summary = {
+        app.post(&updates::command(env.uid(), USER, "/start")).await;
+        env.last_text(USER)
+    };
+    assert!(summary.contains("Осталось оплатить: <b>2 000 000 сум</b>"), "{summary}");
+    let upcoming = menu(&env, &app, Label::Upcoming).await;
+    assert!(!upcoming.contains("просрочен") && upcoming.contains(&dmy(30)), "{upcoming}");
+}
+
+#[tokio::test]
+async fn a_site_that_refuses_sums_counts_the_invoice_payments_all_the_same() {
+    let (env, app) = linked_env().await;
+    env.erp.refuse_sql_functions(true);
+    env.erp.bill_order(ORDER, INVOICE, 1.0, &day(-20));
+    app.post(&updates::command(env.uid(), USER, "/start")).await;
+    let summary = env.last_text(USER);
+    assert!(summary.contains("Осталось оплатить: <b>3 000 000 сум</b>"), "{summary}");
+}
+
+#[tokio::test]
+async fn partial_invoicing_and_a_credit_note_lower_what_is_owed() {
+    let (env, app) = linked_env().await;
+    // Half billed: the three advances (3 000 000) all move to the invoice.
+    env.erp.bill_order(ORDER, INVOICE, 0.5, &day(-20));
+    // A third of the invoice returned (1 000 000), the note's items naming no order.
+    env.erp.credit_note(INVOICE, "ACC-SINV-RET-2026-00001", 1.0 / 3.0, &day(-5), false);
+    let card = press(&env, &app, Callback::Contract(ContractRef::of(ORDER))).await;
+    assert!(card.contains("Остаток: <b>2 000 000 сум</b>"), "{card}");
+    let history = press(&env, &app, Callback::Payments(ContractRef::of(ORDER))).await;
+    assert!(history.contains("ACC-SINV-RET-2026-00001"), "{history}");
+}
+
+async fn post_event(app: &TestApp, body: &Value) -> StatusCode {
+    let raw = body.to_string();
+    let req = app
+        .client
+        .post(format!("{}/erpnext/events", app.address))
+        .header("content-type", "application/json")
+        .header("X-Frappe-Webhook-Signature", signature::sign(raw.as_bytes(), "erp-secret"))
+        .body(raw);
+    req.send().await.expect("answers").status()
+}
+
+#[tokio::test]
+async fn a_payment_booked_against_the_invoice_is_told_as_a_payment_on_the_contract() {
+    let (env, app) = linked_env().await;
+    env.erp.bill_order(ORDER, INVOICE, 1.0, &day(-20));
+    pay(&env.erp, "ACC-PAY-2026-00600", "Sales Invoice", INVOICE, 0, 1_000_000.0);
+    let body = json!({"event": "on_submit", "doctype": "Payment Entry", "name": "ACC-PAY-2026-00600", "docstatus": 1,
+                      "payment_type": "Receive", "party_type": "Customer", "party": CUSTOMER});
+    assert_eq!(post_event(&app, &body).await, StatusCode::OK);
+    let started = Instant::now();
+    let text = loop {
+        if let Some(t) = env.texts(USER).into_iter().find(|t| t.contains("Платёж получен")) {
+            break t;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "no notice: {:#?}", env.texts(USER));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(text.contains(&format!("Договор: {ORDER}")), "{text}");
+    assert!(text.contains("Остаток по договору: <b>2 000 000 сум</b>"), "{text}");
+}
