@@ -73,6 +73,8 @@ pub struct ContractRow {
 pub struct ContractDoc {
     pub row: ContractRow,
     pub docstatus: i64,
+    /// The contract this one amends (`amended_from`: cancelled, then amended as `X-1`).
+    pub amended_from: Option<String>,
     pub markup: Money,
     pub down_payment: Money,
     pub items: Vec<ItemLine>,
@@ -115,6 +117,8 @@ pub struct PaymentDoc {
     pub date: Option<NaiveDate>,
     pub mode: Option<String>,
     pub reference_no: Option<String>,
+    /// The currency the customer paid in (`paid_from_account_currency`).
+    pub currency: Option<String>,
     /// Contracts the payment is allocated to (invoices brought back to their orders), with the
     /// allocated amount.
     pub contracts: Vec<(String, Money)>,
@@ -387,6 +391,7 @@ pub fn contract_doc(s: &SalesSchema, doc: &Map<String, Value>) -> ContractDoc {
     ContractDoc {
         row: contract_row(s, doc),
         docstatus: doc.get("docstatus").and_then(Value::as_i64).unwrap_or_default(),
+        amended_from: text(doc, "amended_from"),
         markup: money(doc, &s.markup_field),
         down_payment: money(doc, &s.down_payment_field),
         items,

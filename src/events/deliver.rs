@@ -1,15 +1,20 @@
 //! What an event tells the customer, with figures read from ERPNext at delivery time through
-//! the same code as the views (contract, payments, schedule → [`crate::views::model`]).
+//! the same code as the views (contract, payments, schedule → [`crate::views::model`]); a
+//! payment notice counts the payments up to its own in posting order, so that two payments a
+//! second apart each report the balance after themselves.
 
 use std::time::Duration;
 
 use chrono::Utc;
 
 use super::{Handled, queue::Entry};
+use chrono::NaiveDate;
+
+use crate::erpnext::sales::{ContractDoc, PaymentDoc};
 use crate::erpnext::{ErpClient, ErpError};
 use crate::format::money::Money;
 use crate::format::split::{TELEGRAM_LIMIT, split_message};
-use crate::i18n::{self, ContractNotice, Lang, Msg, PaymentNotice};
+use crate::i18n::{self, ContractNotice, Lang, Msg, OnAccountNotice, PaymentNotice, ReplacedNotice};
 use crate::ledger;
 use crate::store::{Store, StoreError};
 use crate::telegram::{SendError, TelegramClient};
@@ -59,6 +64,7 @@ impl Deliverer {
         let composed = match entry.handled {
             Handled::PaymentReceived | Handled::PaymentCancelled => self.payment(name, entry.handled).await?,
             Handled::NewContract => self.contract(name).await?,
+            Handled::ContractCancelled => self.cancelled_contract(name).await?,
         };
         let (customer, msgs) = match composed {
             Ok(c) => c,
@@ -100,13 +106,22 @@ impl Deliverer {
         Ok(record.and_then(|r| r.telegram_id).and_then(|t| t.trim().parse().ok()))
     }
 
-    /// The contract's account as the views compute it.
-    async fn account(&self, contract: &str) -> Result<Option<(Account, String)>, Failure> {
+    /// The contract's account as the views compute it, counting only the payments and credits
+    /// posted up to `upto` (date, name) when given: a notice tells the balance as of its own
+    /// payment, whatever was booked after it by the time it is delivered.
+    async fn account(
+        &self,
+        contract: &str,
+        upto: Option<&(Option<NaiveDate>, String)>,
+    ) -> Result<Option<(Account, String, ContractDoc)>, Failure> {
         let one = [contract.to_owned()];
-        let (doc, payments) = tokio::try_join!(self.erp.contract(contract), self.erp.payments_for(&one))?;
+        let (doc, mut payments) = tokio::try_join!(self.erp.contract(contract), self.erp.payments_for(&one))?;
+        if let Some(upto) = upto {
+            payments.retain(|p| posted_by(p.date, &p.name, upto));
+        }
         Ok(doc.map(|d| {
             let customer = d.row.customer.clone();
-            (Account::new(d.row, &payments, &d.schedule, self.today()), customer)
+            (Account::new(d.row.clone(), &payments, &d.schedule, self.today()), customer, d)
         }))
     }
 
@@ -125,14 +140,17 @@ impl Deliverer {
                 None => allocations.push((contract.clone(), *allocated)),
             }
         }
-        if allocations.is_empty() {
-            return Ok(Err("payment is not allocated to a contract"));
-        }
+        // ERPNext keeps what a payment does not allocate as `unallocated_amount`; a payment
+        // with no reference at all is wholly on account.
+        let on_account =
+            if allocations.is_empty() && !pe.unallocated.is_positive() { pe.amount } else { pe.unallocated };
+        let upto = (pe.date, pe.name.clone());
+        let upto = (handled == Handled::PaymentReceived).then_some(&upto);
         let single = allocations.len() == 1;
         let mut msgs = Vec::new();
         // One after the other: a payment rarely names more than one or two contracts.
         for (contract, allocated) in allocations {
-            let Some((account, customer)) = self.account(&contract).await? else { continue };
+            let Some((account, customer, _)) = self.account(&contract, upto).await? else { continue };
             if customer != pe.party {
                 tracing::warn!(erp.contract = %contract, "payment allocated to another customer's contract; not shown");
                 continue;
@@ -151,20 +169,68 @@ impl Deliverer {
                 _ => Msg::PaymentReceived(notice),
             });
         }
+        if on_account.is_positive() {
+            msgs.push(self.on_account_notice(&pe, on_account, upto, handled).await?);
+        }
         if msgs.is_empty() {
             return Ok(Err("contract not found"));
         }
         Ok(Ok((pe.party, msgs)))
     }
 
+    /// What of a payment is kept on account, with the customer's credit as of the payment.
+    async fn on_account_notice(
+        &self,
+        pe: &PaymentDoc,
+        amount: Money,
+        upto: Option<&(Option<NaiveDate>, String)>,
+        handled: Handled,
+    ) -> Result<Msg, Failure> {
+        let entries = self.erp.on_account(&pe.party).await?;
+        let credit =
+            entries.iter().filter(|p| upto.is_none_or(|u| posted_by(p.date, &p.name, u))).map(|p| p.amount).sum();
+        let notice =
+            OnAccountNotice { amount, currency: pe.currency.clone().unwrap_or_default(), date: pe.date, credit };
+        Ok(match handled {
+            Handled::PaymentCancelled => Msg::PaymentOnAccountCancelled(notice),
+            _ => Msg::PaymentOnAccount(notice),
+        })
+    }
+
+    /// A new contract, or, when it amends a cancelled one (`amended_from`), the replacement
+    /// with its whole new schedule: an updated schedule sent without being asked.
     async fn contract(&self, name: &str) -> Result<Composed, Failure> {
-        let Some((account, customer)) = self.account(name).await? else { return Ok(Err("contract not found")) };
+        let Some((account, customer, doc)) = self.account(name, None).await? else {
+            return Ok(Err("contract not found"));
+        };
         let notice = ContractNotice {
             contract: account.row.name.clone(),
             currency: account.row.currency.clone(),
             total: account.row.total,
             first_due: ledger::next_due(&account.lines).map(|l| (l.instalment.due_date, l.remaining)),
         };
-        Ok(Ok((customer, vec![Msg::NewContract(notice)])))
+        let msg = match doc.amended_from {
+            Some(replaced) => {
+                let schedule = account.lines.iter().map(|l| (l.instalment.due_date, l.instalment.amount)).collect();
+                Msg::ContractReplaced(ReplacedNotice { replaced, contract: notice, schedule })
+            }
+            None => Msg::NewContract(notice),
+        };
+        Ok(Ok((customer, vec![msg])))
     }
+
+    /// A cancelled contract (its document stays readable, with `docstatus = 2`).
+    async fn cancelled_contract(&self, name: &str) -> Result<Composed, Failure> {
+        let Some(doc) = self.erp.contract(name).await? else { return Ok(Err("contract not found")) };
+        if doc.docstatus != 2 {
+            return Ok(Err("contract is not cancelled"));
+        }
+        Ok(Ok((doc.row.customer.clone(), vec![Msg::ContractCancelled { contract: doc.row.name }])))
+    }
+}
+
+/// Whether a payment posted on `date` as `name` comes no later than `upto` in posting order:
+/// by posting date, then by name (ERPNext's naming series number entries as they are made).
+fn posted_by(date: Option<NaiveDate>, name: &str, upto: &(Option<NaiveDate>, String)) -> bool {
+    (date, name) <= (upto.0, upto.1.as_str())
 }

@@ -30,6 +30,7 @@ pub enum Handled {
     PaymentReceived,
     PaymentCancelled,
     NewContract,
+    ContractCancelled,
 }
 
 /// Why a body is not an event we can read (answered 4xx with this reason).
@@ -77,6 +78,7 @@ impl ErpEvent {
             (EventKind::Submitted, d) if d == sales.payment_doctype => Some(Handled::PaymentReceived),
             (EventKind::Cancelled, d) if d == sales.payment_doctype => Some(Handled::PaymentCancelled),
             (EventKind::Submitted, d) if d == sales.contract_doctype => Some(Handled::NewContract),
+            (EventKind::Cancelled, d) if d == sales.contract_doctype => Some(Handled::ContractCancelled),
             _ => None,
         }
     }
@@ -98,11 +100,12 @@ impl Handled {
             Handled::PaymentReceived => "payment_received",
             Handled::PaymentCancelled => "payment_cancelled",
             Handled::NewContract => "new_contract",
+            Handled::ContractCancelled => "contract_cancelled",
         }
     }
 
     pub fn parse(s: &str) -> Option<Handled> {
-        [Handled::PaymentReceived, Handled::PaymentCancelled, Handled::NewContract]
+        [Handled::PaymentReceived, Handled::PaymentCancelled, Handled::NewContract, Handled::ContractCancelled]
             .into_iter()
             .find(|h| h.as_str() == s)
     }
@@ -132,7 +135,7 @@ mod tests {
             (r#"{"event":"on_submit","doctype":"Sales Order","name":"SO-1"}"#, Some(Handled::NewContract)),
             (r#"{"doctype":"Payment Entry","name":"PE-1","docstatus":1}"#, Some(Handled::PaymentReceived)),
             (r#"{"doctype":"Payment Entry","name":"PE-1","docstatus":2}"#, Some(Handled::PaymentCancelled)),
-            (r#"{"event":"on_cancel","doctype":"Sales Order","name":"SO-1"}"#, None),
+            (r#"{"event":"on_cancel","doctype":"Sales Order","name":"SO-1"}"#, Some(Handled::ContractCancelled)),
             (r#"{"event":"on_update","doctype":"Payment Entry","name":"PE-1"}"#, None),
             (r#"{"event":"on_submit","doctype":"Journal Entry","name":"JV-1"}"#, None),
             (r#"{"doctype":"Payment Entry","name":"PE-1","docstatus":0}"#, None),

@@ -182,6 +182,41 @@ pub(super) fn text(msg: &Msg) -> String {
             esc(&n.contract),
             cash(n.remaining, &n.currency)
         ),
+        Msg::ContractReplaced(n) => {
+            let mut t = format!(
+                "📄 <b>Contract updated</b>\nContract {} was replaced by contract {}.\nTotal: <b>{}</b>",
+                esc(&n.replaced),
+                esc(&n.contract.contract),
+                cash(n.contract.total, &n.contract.currency)
+            );
+            if !n.schedule.is_empty() {
+                t.push_str("\n\nNew payment schedule:");
+                for (d, m) in &n.schedule {
+                    t.push_str(&format!("\n{} — {}", date::format(*d), cash(*m, &n.contract.currency)));
+                }
+            }
+            t
+        }
+        Msg::ContractCancelled { contract } => format!(
+            "⚠️ <b>Contract cancelled</b>\nContract {} was cancelled by the shop. If it is being corrected, you will receive the new one in a separate message.",
+            esc(contract)
+        ),
+        Msg::PaymentOnAccount(n) => {
+            let mut t = format!("✅ <b>Payment received</b>\nAmount: <b>{}</b>\n", cash(n.amount, &n.currency));
+            if let Some(d) = n.date {
+                t.push_str(&format!("Date: {}\n", date::format(d)));
+            }
+            t.push_str(&format!(
+                "The payment is kept on your account as credit and is not yet allocated to a contract.\nCredit on your account: <b>{}</b>\n\nThank you!",
+                cash(n.credit, &n.currency)
+            ));
+            t
+        }
+        Msg::PaymentOnAccountCancelled(n) => format!(
+            "⚠️ <b>Payment cancelled</b>\nA payment of {} kept on your account was cancelled by the shop.\nCredit on your account: <b>{}</b>",
+            cash(n.amount, &n.currency),
+            cash(n.credit, &n.currency)
+        ),
         Msg::NewContract(n) => {
             let mut t =
                 format!("📄 <b>New contract</b> {}\nTotal: <b>{}</b>", esc(&n.contract), cash(n.total, &n.currency));

@@ -133,6 +133,15 @@ pub enum Msg {
     PaymentCancelled(PaymentNotice),
     /// F9: a new contract was submitted.
     NewContract(ContractNotice),
+    /// F9: a submitted contract amends (replaces) a cancelled one; carries the new schedule.
+    ContractReplaced(ReplacedNotice),
+    /// F9: a contract was cancelled in ERPNext.
+    ContractCancelled { contract: String },
+    /// F9: a payment, or the part of it not allocated to a contract, kept on the customer's
+    /// account as credit.
+    PaymentOnAccount(OnAccountNotice),
+    /// F9: a payment kept on account was cancelled.
+    PaymentOnAccountCancelled(OnAccountNotice),
     /// F8: instalments of one contract due soon, today, or overdue.
     Reminder(ReminderNotice),
     /// Reminders switched on.
@@ -162,6 +171,26 @@ pub struct PaymentNotice {
     pub remaining: Money,
     /// The next instalment still owed: due date and amount.
     pub next_due: Option<(NaiveDate, Money)>,
+}
+
+/// A contract replaced by its amendment: the old name, the new contract, its schedule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplacedNotice {
+    pub replaced: String,
+    pub contract: ContractNotice,
+    /// Every instalment of the new schedule: due date and amount.
+    pub schedule: Vec<(NaiveDate, Money)>,
+}
+
+/// Money kept on the customer's account, not allocated to a contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OnAccountNotice {
+    /// What of this payment is on account.
+    pub amount: Money,
+    pub currency: String,
+    pub date: Option<NaiveDate>,
+    /// Everything on the customer's account as of this payment.
+    pub credit: Money,
 }
 
 /// The figures of a new-contract notice.

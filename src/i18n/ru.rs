@@ -186,6 +186,41 @@ pub(super) fn text(msg: &Msg) -> String {
             esc(&n.contract),
             cash(n.remaining, &n.currency)
         ),
+        Msg::ContractReplaced(n) => {
+            let mut t = format!(
+                "📄 <b>Договор изменён</b>\nДоговор {} заменён договором {}.\nСумма: <b>{}</b>",
+                esc(&n.replaced),
+                esc(&n.contract.contract),
+                cash(n.contract.total, &n.contract.currency)
+            );
+            if !n.schedule.is_empty() {
+                t.push_str("\n\nНовый график платежей:");
+                for (d, m) in &n.schedule {
+                    t.push_str(&format!("\n{} — {}", date::format(*d), cash(*m, &n.contract.currency)));
+                }
+            }
+            t
+        }
+        Msg::ContractCancelled { contract } => format!(
+            "⚠️ <b>Договор отменён</b>\nДоговор {} отменён магазином. Если договор исправляют, вы получите новый отдельным сообщением.",
+            esc(contract)
+        ),
+        Msg::PaymentOnAccount(n) => {
+            let mut t = format!("✅ <b>Платёж получен</b>\nСумма: <b>{}</b>\n", cash(n.amount, &n.currency));
+            if let Some(d) = n.date {
+                t.push_str(&format!("Дата: {}\n", date::format(d)));
+            }
+            t.push_str(&format!(
+                "Платёж зачислен на ваш счёт как аванс и пока не распределён по договорам.\nНа вашем счёте: <b>{}</b>\n\nСпасибо!",
+                cash(n.credit, &n.currency)
+            ));
+            t
+        }
+        Msg::PaymentOnAccountCancelled(n) => format!(
+            "⚠️ <b>Платёж отменён</b>\nАванс {} на вашем счёте был отменён магазином.\nНа вашем счёте: <b>{}</b>",
+            cash(n.amount, &n.currency),
+            cash(n.credit, &n.currency)
+        ),
         Msg::NewContract(n) => {
             let mut t =
                 format!("📄 <b>Новый договор</b> {}\nСумма: <b>{}</b>", esc(&n.contract), cash(n.total, &n.currency));

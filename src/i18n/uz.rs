@@ -193,6 +193,41 @@ pub(super) fn text(msg: &Msg) -> String {
             esc(&n.contract),
             cash(n.remaining, &n.currency)
         ),
+        Msg::ContractReplaced(n) => {
+            let mut t = format!(
+                "📄 <b>Shartnoma o'zgartirildi</b>\n{} shartnomasi {} shartnomasi bilan almashtirildi.\nJami: <b>{}</b>",
+                esc(&n.replaced),
+                esc(&n.contract.contract),
+                cash(n.contract.total, &n.contract.currency)
+            );
+            if !n.schedule.is_empty() {
+                t.push_str("\n\nYangi to'lov jadvali:");
+                for (d, m) in &n.schedule {
+                    t.push_str(&format!("\n{} — {}", date::format(*d), cash(*m, &n.contract.currency)));
+                }
+            }
+            t
+        }
+        Msg::ContractCancelled { contract } => format!(
+            "⚠️ <b>Shartnoma bekor qilindi</b>\n{} shartnomasi do'kon tomonidan bekor qilindi. Agar u tuzatilayotgan bo'lsa, yangisini alohida xabarda olasiz.",
+            esc(contract)
+        ),
+        Msg::PaymentOnAccount(n) => {
+            let mut t = format!("✅ <b>To'lov qabul qilindi</b>\nSumma: <b>{}</b>\n", cash(n.amount, &n.currency));
+            if let Some(d) = n.date {
+                t.push_str(&format!("Sana: {}\n", date::format(d)));
+            }
+            t.push_str(&format!(
+                "To'lov hisobingizga avans sifatida qabul qilindi va hali shartnomalarga taqsimlanmagan.\nHisobingizda: <b>{}</b>\n\nRahmat!",
+                cash(n.credit, &n.currency)
+            ));
+            t
+        }
+        Msg::PaymentOnAccountCancelled(n) => format!(
+            "⚠️ <b>To'lov bekor qilindi</b>\nHisobingizdagi {} miqdoridagi avans do'kon tomonidan bekor qilindi.\nHisobingizda: <b>{}</b>",
+            cash(n.amount, &n.currency),
+            cash(n.credit, &n.currency)
+        ),
         Msg::NewContract(n) => {
             let mut t =
                 format!("📄 <b>Yangi shartnoma</b> {}\nJami: <b>{}</b>", esc(&n.contract), cash(n.total, &n.currency));

@@ -1,7 +1,8 @@
 //! Invoices are part of the contract: a Sales Order billed with `make_sales_invoice` (its
 //! advances moved onto the invoice, as ERPNext moves them), payments booked against the
 //! invoice, partial invoicing and credit notes — the views, the events and the reminders all
-//! count them for the order.
+//! count them for the order. Also the notices of issue 14's point 5: amendments, cancelled
+//! contracts, payments on account, and each notice's balance as of its own payment.
 
 use std::time::{Duration, Instant};
 
@@ -171,4 +172,74 @@ async fn a_payment_booked_against_the_invoice_is_told_as_a_payment_on_the_contra
     };
     assert!(text.contains(&format!("Договор: {ORDER}")), "{text}");
     assert!(text.contains("Остаток по договору: <b>2 000 000 сум</b>"), "{text}");
+}
+
+async fn wait_for(env: &TestEnv, needle: &str, count: usize) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let found: Vec<String> = env.texts(USER).into_iter().filter(|t| t.contains(needle)).collect();
+        if found.len() >= count {
+            return found;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "waited for {count} × {needle:?}: {:#?}", env.texts(USER));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn event(doctype: &str, name: &str, event: &str) -> Value {
+    json!({"event": event, "doctype": doctype, "name": name, "docstatus": if event == "on_cancel" { 2 } else { 1 }})
+}
+
+#[tokio::test]
+async fn two_payments_a_second_apart_each_report_the_balance_after_themselves() {
+    let (env, app) = linked_env().await;
+    // Both are booked before either notice goes out.
+    pay(&env.erp, "ACC-PAY-2026-00601", "Sales Order", ORDER, 0, 500_000.0);
+    pay(&env.erp, "ACC-PAY-2026-00602", "Sales Order", ORDER, 0, 700_000.0);
+    assert_eq!(post_event(&app, &event("Payment Entry", "ACC-PAY-2026-00601", "on_submit")).await, StatusCode::OK);
+    assert_eq!(post_event(&app, &event("Payment Entry", "ACC-PAY-2026-00602", "on_submit")).await, StatusCode::OK);
+    let texts = wait_for(&env, "Платёж получен", 2).await;
+    let first = texts.iter().find(|t| t.contains("500 000 сум</b>")).expect("the first notice");
+    let second = texts.iter().find(|t| t.contains("700 000 сум</b>")).expect("the second notice");
+    assert!(first.contains("Остаток по договору: <b>2 500 000 сум</b>"), "{first}");
+    assert!(second.contains("Остаток по договору: <b>1 800 000 сум</b>"), "{second}");
+}
+
+#[tokio::test]
+async fn a_payment_on_account_is_told_as_credit_on_the_account() {
+    let (env, app) = linked_env().await;
+    env.erp.insert(
+        "Payment Entry",
+        json!({"name": "ACC-PAY-2026-00700", "docstatus": 1, "payment_type": "Receive", "party_type": "Customer",
+               "party": CUSTOMER, "posting_date": day(0), "mode_of_payment": "Cash", "paid_amount": 400_000.0,
+               "unallocated_amount": 400_000.0, "paid_from_account_currency": "UZS", "references": []}),
+    );
+    assert_eq!(post_event(&app, &event("Payment Entry", "ACC-PAY-2026-00700", "on_submit")).await, StatusCode::OK);
+    let text = wait_for(&env, "Платёж получен", 1).await.remove(0);
+    assert!(text.contains("Сумма: <b>400 000 сум</b>"), "{text}");
+    assert!(
+        text.contains("не распределён по договорам") && text.contains("На вашем счёте: <b>400 000 сум</b>"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_amended_contract_is_announced_as_replacing_the_cancelled_one_with_its_schedule() {
+    let (env, app) = linked_env().await;
+    env.erp.set_field("Sales Order", ORDER, "docstatus", json!(2));
+    assert_eq!(post_event(&app, &event("Sales Order", ORDER, "on_cancel")).await, StatusCode::OK);
+    let cancelled = wait_for(&env, "Договор отменён", 1).await.remove(0);
+    assert!(cancelled.contains(ORDER), "{cancelled}");
+
+    let mut amended = env.erp.get("Sales Order", ORDER).expect("order");
+    let new_name = format!("{ORDER}-1");
+    amended["name"] = json!(new_name);
+    amended["docstatus"] = json!(1);
+    amended["amended_from"] = json!(ORDER);
+    env.erp.insert("Sales Order", amended);
+    assert_eq!(post_event(&app, &event("Sales Order", &new_name, "on_submit")).await, StatusCode::OK);
+    let replaced = wait_for(&env, "Договор изменён", 1).await.remove(0);
+    assert!(replaced.contains(&format!("Договор {ORDER} заменён договором {new_name}")), "{replaced}");
+    assert!(replaced.contains("Новый график платежей") && replaced.contains(&dmy(60)), "{replaced}");
+    assert!(!env.texts(USER).iter().any(|t| t.contains("Новый договор")), "not announced as a second contract");
 }

@@ -86,6 +86,7 @@ impl ErpClient {
             date: date(&doc, "posting_date"),
             mode: text(&doc, "mode_of_payment"),
             reference_no: text(&doc, "reference_no"),
+            currency: text(&doc, "paid_from_account_currency").or_else(|| text(&doc, "paid_to_account_currency")),
             contracts,
         }))
     }

@@ -31,6 +31,7 @@ fn doc_with_markup() -> ContractDoc {
     ContractDoc {
         row: row("SO-2026-00001", 16_250_000),
         docstatus: 1,
+        amended_from: None,
         markup: som(3_750_000),
         down_payment: som(2_000_000),
         items: vec![
