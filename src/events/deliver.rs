@@ -59,6 +59,8 @@ impl Deliverer {
         let composed = match entry.handled {
             Handled::PaymentReceived | Handled::PaymentCancelled => self.payment(name, entry.handled).await?,
             Handled::NewContract => self.contract(name).await?,
+            // lead: what a cancelled contract tells the customer (issue 14 point 5).
+            Handled::ContractCancelled => Err("a cancelled contract is not told yet"),
         };
         let (customer, msgs) = match composed {
             Ok(c) => c,

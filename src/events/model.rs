@@ -30,6 +30,8 @@ pub enum Handled {
     PaymentReceived,
     PaymentCancelled,
     NewContract,
+    /// A submitted contract was cancelled (before an amendment replaces it, or for good).
+    ContractCancelled,
 }
 
 /// Why a body is not an event we can read (answered 4xx with this reason).
@@ -77,6 +79,7 @@ impl ErpEvent {
             (EventKind::Submitted, d) if d == sales.payment_doctype => Some(Handled::PaymentReceived),
             (EventKind::Cancelled, d) if d == sales.payment_doctype => Some(Handled::PaymentCancelled),
             (EventKind::Submitted, d) if d == sales.contract_doctype => Some(Handled::NewContract),
+            (EventKind::Cancelled, d) if d == sales.contract_doctype => Some(Handled::ContractCancelled),
             _ => None,
         }
     }
@@ -98,11 +101,12 @@ impl Handled {
             Handled::PaymentReceived => "payment_received",
             Handled::PaymentCancelled => "payment_cancelled",
             Handled::NewContract => "new_contract",
+            Handled::ContractCancelled => "contract_cancelled",
         }
     }
 
     pub fn parse(s: &str) -> Option<Handled> {
-        [Handled::PaymentReceived, Handled::PaymentCancelled, Handled::NewContract]
+        [Handled::PaymentReceived, Handled::PaymentCancelled, Handled::NewContract, Handled::ContractCancelled]
             .into_iter()
             .find(|h| h.as_str() == s)
     }
@@ -132,7 +136,8 @@ mod tests {
             (r#"{"event":"on_submit","doctype":"Sales Order","name":"SO-1"}"#, Some(Handled::NewContract)),
             (r#"{"doctype":"Payment Entry","name":"PE-1","docstatus":1}"#, Some(Handled::PaymentReceived)),
             (r#"{"doctype":"Payment Entry","name":"PE-1","docstatus":2}"#, Some(Handled::PaymentCancelled)),
-            (r#"{"event":"on_cancel","doctype":"Sales Order","name":"SO-1"}"#, None),
+            (r#"{"event":"on_cancel","doctype":"Sales Order","name":"SO-1"}"#, Some(Handled::ContractCancelled)),
+            (r#"{"doctype":"Sales Order","name":"SO-1","docstatus":2}"#, Some(Handled::ContractCancelled)),
             (r#"{"event":"on_update","doctype":"Payment Entry","name":"PE-1"}"#, None),
             (r#"{"event":"on_submit","doctype":"Journal Entry","name":"JV-1"}"#, None),
             (r#"{"doctype":"Payment Entry","name":"PE-1","docstatus":0}"#, None),
@@ -141,6 +146,15 @@ mod tests {
             let ev = ErpEvent::parse(body.as_bytes()).expect(body);
             assert_eq!(ev.handled(&sales()), want, "{body}");
         }
+    }
+
+    #[test]
+    fn every_handled_kind_survives_the_queue_by_name() {
+        for h in [Handled::PaymentReceived, Handled::PaymentCancelled, Handled::NewContract, Handled::ContractCancelled]
+        {
+            assert_eq!(Handled::parse(h.as_str()), Some(h));
+        }
+        assert_eq!(Handled::ContractCancelled.as_str(), "contract_cancelled");
     }
 
     #[test]

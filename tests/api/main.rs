@@ -15,5 +15,6 @@ mod reminders;
 mod resilience;
 mod returning;
 mod setup;
+mod setup_webhooks;
 mod views;
 mod webhook;
