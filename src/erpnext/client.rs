@@ -12,7 +12,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use super::{
-    error::ErpError,
+    error::{Access, ErpError},
     query::ListQuery,
     stack::{self, HttpService, StackSettings},
 };
@@ -83,6 +83,7 @@ impl ErpClient {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<axum::body::Bytes, ErpError> {
+        let access = Access::of(&method, url);
         let mut builder = self
             .http
             .request(method, url)
@@ -108,7 +109,7 @@ impl ErpClient {
         };
         crate::telemetry::metrics::erpnext(metric_target(url, body), label, started.elapsed().as_secs_f64());
         let (status, bytes) = answer?;
-        if status.is_success() { Ok(bytes) } else { Err(ErpError::from_response(status, &bytes)) }
+        if status.is_success() { Ok(bytes) } else { Err(ErpError::from_response(access, status, &bytes)) }
     }
 
     /// `GET /api/resource/{doctype}/{name}` → the document (child tables inline).
@@ -208,7 +209,7 @@ impl ErpClient {
         }
         match self.list_with(query, convert).await {
             Ok(rows) => Ok(Some(rows)),
-            Err(ErpError::Rejected { status: 417, exc_type, message }) => {
+            Err(ErpError::Rejected { status: 417, exc_type, message, .. }) => {
                 if !self.aggregates_refused.swap(true, Ordering::Relaxed) {
                     tracing::warn!(
                         erp.doctype = %query.doctype,

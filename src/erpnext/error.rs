@@ -4,7 +4,41 @@
 //! a list of JSON strings, each an object with `message`: decoded twice). A 429 from its rate
 //! limiter is plain text and a 5xx from the proxy in front may be HTML.
 
+use std::fmt;
+
 use reqwest::StatusCode;
+
+/// What a refused request did, so that its error says so: a refused list read is not a
+/// refused change, and logs that call every 4xx "the change" send operators the wrong way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// `GET`, and the `frappe.client.get_list` POST that only reads.
+    Read,
+    /// Inserts and updates.
+    Write,
+}
+
+impl Access {
+    /// A `GET`, or a POST to the list method, reads (the retry policy reads the path the same
+    /// way); anything else writes.
+    pub fn of(method: &reqwest::Method, url: &str) -> Access {
+        let path = url.split('?').next().unwrap_or(url);
+        if *method == reqwest::Method::GET || path.ends_with(super::stack::READ_METHOD_PATH) {
+            Access::Read
+        } else {
+            Access::Write
+        }
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Access::Read => "read",
+            Access::Write => "change",
+        })
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ErpError {
@@ -14,8 +48,8 @@ pub enum ErpError {
     Forbidden(String),
     #[error("not found in ERPNext (404): {0}")]
     NotFound(String),
-    #[error("ERPNext refused the change ({status}, {exc_type}): {message}")]
-    Rejected { status: u16, exc_type: String, message: String },
+    #[error("ERPNext refused the {access} ({status}, {exc_type}): {message}")]
+    Rejected { access: Access, status: u16, exc_type: String, message: String },
     #[error("ERPNext is rate limiting us (429)")]
     RateLimited,
     #[error("ERPNext failed ({status}): {message}")]
@@ -29,8 +63,9 @@ pub enum ErpError {
 }
 
 impl ErpError {
-    /// Builds the error for a non-2xx answer from its status and body.
-    pub fn from_response(status: StatusCode, body: &[u8]) -> ErpError {
+    /// Builds the error for a non-2xx answer to a request that did `access`, from its status
+    /// and body.
+    pub fn from_response(access: Access, status: StatusCode, body: &[u8]) -> ErpError {
         let decoded = FrappeError::parse(body);
         let message = decoded.message.clone();
         match status.as_u16() {
@@ -39,6 +74,7 @@ impl ErpError {
             404 => ErpError::NotFound(message),
             429 => ErpError::RateLimited,
             s @ 400..=499 => ErpError::Rejected {
+                access,
                 status: s,
                 exc_type: decoded.exc_type.unwrap_or_else(|| "unknown".into()),
                 message,
@@ -132,7 +168,7 @@ mod tests {
         let inner = serde_json::json!({"message": "Value <b>AB1</b> already exists", "indicator": "red"});
         let list = serde_json::to_string(&vec![inner.to_string()]).expect("json");
         let body = serde_json::json!({"exc_type": "UniqueValidationError", "_server_messages": list});
-        let err = ErpError::from_response(StatusCode::EXPECTATION_FAILED, body.to_string().as_bytes());
+        let err = ErpError::from_response(Access::Write, StatusCode::EXPECTATION_FAILED, body.to_string().as_bytes());
         assert!(err.is_unique_clash());
         match err {
             ErpError::Rejected { message, .. } => assert_eq!(message, "Value AB1 already exists"),
@@ -143,13 +179,39 @@ mod tests {
     #[test]
     fn plain_text_and_html_bodies_are_summarised() {
         assert!(matches!(
-            ErpError::from_response(StatusCode::TOO_MANY_REQUESTS, b"Too Many Requests"),
+            ErpError::from_response(Access::Read, StatusCode::TOO_MANY_REQUESTS, b"Too Many Requests"),
             ErpError::RateLimited
         ));
         let html = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
-        match ErpError::from_response(StatusCode::BAD_GATEWAY, html) {
+        match ErpError::from_response(Access::Read, StatusCode::BAD_GATEWAY, html) {
             ErpError::Server { status: 502, message } => assert_eq!(message, "502 Bad Gateway"),
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_refused_read_says_read_and_a_refused_write_says_change() {
+        let body = br#"{"exc_type":"DataError","exception":"frappe.exceptions.DataError: Field not permitted in query: custom_phone_1"}"#;
+        let read = ErpError::from_response(Access::Read, StatusCode::EXPECTATION_FAILED, body).to_string();
+        assert!(read.starts_with("ERPNext refused the read (417, DataError): "), "{read}");
+        assert!(!read.contains("change"), "{read}");
+        let write = ErpError::from_response(Access::Write, StatusCode::EXPECTATION_FAILED, body).to_string();
+        assert!(write.starts_with("ERPNext refused the change (417, DataError): "), "{write}");
+    }
+
+    #[test]
+    fn lists_and_gets_read_while_inserts_and_updates_write() {
+        use reqwest::Method;
+        let base = "http://erp:8000";
+        let cases = [
+            (Method::GET, format!("{base}/api/resource/Customer/C-1"), Access::Read),
+            (Method::GET, format!("{base}/api/method/frappe.utils.print_format.download_pdf?name=x"), Access::Read),
+            (Method::POST, format!("{base}/api/method/frappe.client.get_list"), Access::Read),
+            (Method::PUT, format!("{base}/api/resource/Customer/C-1"), Access::Write),
+            (Method::POST, format!("{base}/api/resource/Webhook"), Access::Write),
+        ];
+        for (method, url, want) in cases {
+            assert_eq!(Access::of(&method, &url), want, "{method} {url}");
         }
     }
 
@@ -157,9 +219,12 @@ mod tests {
     fn status_codes_map_to_kinds() {
         let body = br#"{"exc_type":"DoesNotExistError","exception":"Customer X not found"}"#;
         assert!(
-            matches!(ErpError::from_response(StatusCode::NOT_FOUND, body), ErpError::NotFound(m) if m == "Customer X not found")
+            matches!(ErpError::from_response(Access::Read, StatusCode::NOT_FOUND, body), ErpError::NotFound(m) if m == "Customer X not found")
         );
-        assert!(matches!(ErpError::from_response(StatusCode::UNAUTHORIZED, b"{}"), ErpError::Unauthorized(_)));
-        assert!(matches!(ErpError::from_response(StatusCode::FORBIDDEN, b"{}"), ErpError::Forbidden(_)));
+        assert!(matches!(
+            ErpError::from_response(Access::Read, StatusCode::UNAUTHORIZED, b"{}"),
+            ErpError::Unauthorized(_)
+        ));
+        assert!(matches!(ErpError::from_response(Access::Read, StatusCode::FORBIDDEN, b"{}"), ErpError::Forbidden(_)));
     }
 }

@@ -30,6 +30,7 @@ pub enum Handled {
     PaymentReceived,
     PaymentCancelled,
     NewContract,
+    /// A submitted contract was cancelled (before an amendment replaces it, or for good).
     ContractCancelled,
 }
 
@@ -136,6 +137,7 @@ mod tests {
             (r#"{"doctype":"Payment Entry","name":"PE-1","docstatus":1}"#, Some(Handled::PaymentReceived)),
             (r#"{"doctype":"Payment Entry","name":"PE-1","docstatus":2}"#, Some(Handled::PaymentCancelled)),
             (r#"{"event":"on_cancel","doctype":"Sales Order","name":"SO-1"}"#, Some(Handled::ContractCancelled)),
+            (r#"{"doctype":"Sales Order","name":"SO-1","docstatus":2}"#, Some(Handled::ContractCancelled)),
             (r#"{"event":"on_update","doctype":"Payment Entry","name":"PE-1"}"#, None),
             (r#"{"event":"on_submit","doctype":"Journal Entry","name":"JV-1"}"#, None),
             (r#"{"doctype":"Payment Entry","name":"PE-1","docstatus":0}"#, None),
@@ -144,6 +146,15 @@ mod tests {
             let ev = ErpEvent::parse(body.as_bytes()).expect(body);
             assert_eq!(ev.handled(&sales()), want, "{body}");
         }
+    }
+
+    #[test]
+    fn every_handled_kind_survives_the_queue_by_name() {
+        for h in [Handled::PaymentReceived, Handled::PaymentCancelled, Handled::NewContract, Handled::ContractCancelled]
+        {
+            assert_eq!(Handled::parse(h.as_str()), Some(h));
+        }
+        assert_eq!(Handled::ContractCancelled.as_str(), "contract_cancelled");
     }
 
     #[test]

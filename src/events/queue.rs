@@ -103,7 +103,7 @@ impl Queue {
         let stream = self.stream();
         let (reply,): (Option<StreamReadReply>,) = self
             .store
-            .run_blocking(block, || {
+            .run_blocking(block, |block| {
                 let mut p = redis::pipe();
                 p.cmd("XREADGROUP").arg("GROUP").arg(GROUP).arg(&self.consumer).arg("COUNT").arg(count);
                 p.arg("BLOCK").arg(block.as_millis() as u64).arg("STREAMS").arg(&stream).arg(">");

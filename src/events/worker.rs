@@ -11,9 +11,9 @@ use super::queue::{Entry, Queue};
 use crate::config::EventsConfig;
 use crate::telemetry::metrics;
 
-/// How long an idle read waits for new events; below the Redis client's 500 ms response
-/// timeout, so an idle queue is not an error.
-const READ_BLOCK: Duration = Duration::from_millis(400);
+/// How long an idle read waits for new events: the longest block the store allows, which its
+/// blocking connections' response timeout leaves a margin above (an idle queue is no error).
+const READ_BLOCK: Duration = crate::store::MAX_BLOCK;
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How often the queue depth gauges are refreshed.
 const DEPTH_EVERY: Duration = Duration::from_secs(5);
@@ -165,4 +165,15 @@ fn backoff(attempt: u32) -> Duration {
     let base = Duration::from_secs(1).saturating_mul(1 << attempt.saturating_sub(1).min(6)).min(MAX_BACKOFF);
     let ms = base.as_millis() as u64;
     Duration::from_millis(rand::random_range(ms / 2..=ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_read_asks_for_no_longer_block_than_the_store_allows() {
+        assert!(READ_BLOCK <= crate::store::MAX_BLOCK);
+        assert!(READ_BLOCK + Duration::from_secs(1) <= crate::store::BLOCKING_RESPONSE_TIMEOUT);
+    }
 }

@@ -1,5 +1,5 @@
 //! `erpnext-bot erp setup [--dry-run]`: makes the ERPNext site ready for the bot through the
-//! REST API, idempotently — the Customer custom fields ([`super::custom_fields`]) and the three
+//! REST API, idempotently — the Customer custom fields ([`super::custom_fields`]) and the four
 //! Webhooks that post events to `PUBLIC_URL/erpnext/events` ([`super::erp_webhooks`]).
 //!
 //! Every item is looked up first and only created or updated when it is missing or differs,

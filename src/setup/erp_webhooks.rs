@@ -3,7 +3,8 @@
 //! first `ERP_WEBHOOK_SECRET` ("Enable Security").
 //!
 //! A Webhook is found by doctype, event and URL (or, when `PUBLIC_URL` moved, by our name) and
-//! updated when a compared field differs. The secret is sent with every update but cannot be
+//! updated when a compared field differs: an older `erp setup`'s Webhook without the Condition,
+//! or with an older body template, is brought up to date with one PUT of what differs. The secret is sent with every update but cannot be
 //! compared: Frappe masks Password fields on read.
 
 use serde_json::{Map, Value, json};
@@ -17,8 +18,8 @@ use crate::erpnext::{ErpError, ListQuery};
 const WEBHOOK: &str = "Webhook";
 
 /// The fields compared with what is stored; a difference means an update.
-pub const COMPARED: [&str; 6] =
-    ["request_structure", "enabled", "enable_security", "webhook_json", "timeout", "request_method"];
+pub const COMPARED: [&str; 7] =
+    ["request_structure", "enabled", "enable_security", "webhook_json", "timeout", "request_method", "condition"];
 
 /// One Webhook the bot needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub struct HookSpec {
     /// `erpnext-bot Payment Entry on_submit`.
     pub name: String,
     pub template: String,
+    /// The Webhook's Condition ([`templates::webhook_condition`]); empty for none.
+    pub condition: &'static str,
 }
 
 impl HookSpec {
@@ -40,6 +43,7 @@ impl HookSpec {
             json!(self.template),
             json!(5), // Frappe's default; the events endpoint answers well inside it
             json!("POST"),
+            json!(self.condition),
         ];
         COMPARED.iter().map(|k| (*k).to_owned()).zip(values).collect()
     }
@@ -59,7 +63,7 @@ impl HookSpec {
     }
 }
 
-/// The three Webhooks, with the configured doctype names.
+/// The Webhooks of [`templates::WEBHOOKS`], with the configured doctype names.
 pub fn wanted(schema: &ErpSchema) -> Vec<HookSpec> {
     templates::WEBHOOKS
         .iter()
@@ -70,6 +74,7 @@ pub fn wanted(schema: &ErpSchema) -> Vec<HookSpec> {
                 doctype,
                 event,
                 template: webhook_template(doc, event),
+                condition: templates::webhook_condition(doc),
             }
         })
         .collect()
@@ -140,6 +145,8 @@ fn same(stored: &Value, wanted: &Value) -> bool {
         (Value::String(a), Value::String(b)) => {
             a.replace("\r\n", "\n").trim_end() == b.replace("\r\n", "\n").trim_end()
         }
+        // An empty Small Text (the Condition) is stored as NULL.
+        (Value::Null, Value::String(b)) => b.trim().is_empty(),
         _ => stored == wanted,
     }
 }
@@ -157,5 +164,7 @@ mod tests {
         assert!(!same(&json!(0), &json!(1)));
         assert!(!same(&Value::Null, &json!(1)));
         assert!(!same(&json!("Form URL-Encoded"), &json!("JSON")));
+        assert!(same(&Value::Null, &json!("")), "no Condition is no Condition");
+        assert!(!same(&Value::Null, &json!(templates::PAYMENT_CONDITION)));
     }
 }

@@ -4,6 +4,13 @@
 //! Every value goes through `| tojson`, so names holding quotes or backslashes stay valid JSON
 //! and missing fields become `null`. The event name is written into the template, because
 //! Frappe does not tell the receiver which event fired. README.md quotes these templates.
+//!
+//! A Webhook may also carry a Condition (the `condition` field of Frappe's Webhook doctype,
+//! `frappe/integrations/doctype/webhook/webhook.json`): `run_webhooks` in
+//! `frappe/integrations/doctype/webhook/__init__.py` sends nothing unless
+//! `frappe.safe_eval(webhook.condition, eval_locals=get_context(doc))` is true, where
+//! `get_context` gives the document as `doc`. [`webhook_condition`] keeps supplier payments
+//! on the ERPNext side.
 
 use crate::config::ErpSchema;
 
@@ -17,8 +24,15 @@ pub enum EventDoc {
 }
 
 /// The Webhooks `erp setup` maintains, one per (document, event).
-pub const WEBHOOKS: [(EventDoc, &str); 3] =
-    [(EventDoc::Payment, "on_submit"), (EventDoc::Payment, "on_cancel"), (EventDoc::Contract, "on_submit")];
+pub const WEBHOOKS: [(EventDoc, &str); 4] = [
+    (EventDoc::Payment, "on_submit"),
+    (EventDoc::Payment, "on_cancel"),
+    (EventDoc::Contract, "on_submit"),
+    (EventDoc::Contract, "on_cancel"),
+];
+
+/// Only payments from and to customers concern the bot: a supplier payment is never sent.
+pub const PAYMENT_CONDITION: &str = r#"doc.party_type == "Customer""#;
 
 /// Fields every body carries after `event`.
 pub const COMMON_FIELDS: [&str; 4] = ["doctype", "name", "docstatus", "modified"];
@@ -40,6 +54,14 @@ impl EventDoc {
             EventDoc::Payment => &schema.sales.payment_doctype,
             EventDoc::Contract => &schema.sales.contract_doctype,
         }
+    }
+}
+
+/// The Webhook's Condition for a document (empty: every such event is sent).
+pub fn webhook_condition(doc: EventDoc) -> &'static str {
+    match doc {
+        EventDoc::Payment => PAYMENT_CONDITION,
+        EventDoc::Contract => "",
     }
 }
 
@@ -118,6 +140,13 @@ mod tests {
         }
         assert!(body.get("references").is_none());
         assert!(template.contains("{{ doc.customer | tojson }}"), "{template}");
+    }
+
+    #[test]
+    fn only_payment_webhooks_carry_the_customer_condition() {
+        assert_eq!(webhook_condition(EventDoc::Payment), "doc.party_type == \"Customer\"");
+        assert_eq!(webhook_condition(EventDoc::Contract), "");
+        assert!(WEBHOOKS.contains(&(EventDoc::Contract, "on_cancel")), "a cancelled contract is told");
     }
 
     #[test]

@@ -31,6 +31,18 @@ pub use updates::Claim;
 /// How long one Redis operation may take before it counts as Redis being down.
 const OP_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// The longest a blocking command may ask Redis to hold it (`XREADGROUP … BLOCK`); a longer
+/// block is cut to this.
+pub const MAX_BLOCK: Duration = Duration::from_millis(MAX_BLOCK_MS);
+const MAX_BLOCK_MS: u64 = 400;
+/// How late the answer to a finished block may come: a loaded machine or a busy Redis (a slow
+/// command, a fork for a snapshot) delays it. The redis client's default response timeout
+/// (500 ms) left 100 ms for that, and every few seconds a read of the event queue failed.
+const BLOCK_MARGIN_MS: u64 = 2_000;
+/// The response timeout of the pooled connections that run blocking commands: the longest
+/// block and its margin, so that a block never counts as a lost answer.
+pub const BLOCKING_RESPONSE_TIMEOUT: Duration = Duration::from_millis(MAX_BLOCK_MS + BLOCK_MARGIN_MS);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("redis unavailable: {0}")]
@@ -90,21 +102,25 @@ pub struct Store {
 impl Store {
     /// Builds the pool. Connections are made lazily, so this succeeds while Redis is down.
     pub fn new(config: &RedisConfig) -> Result<Self, StoreError> {
-        let mut cfg = deadpool_redis::Config::from_url(config.url.expose());
-        cfg.pool = Some(deadpool_redis::PoolConfig {
-            max_size: 64,
-            timeouts: deadpool_redis::Timeouts {
-                wait: Some(OP_TIMEOUT),
-                create: Some(OP_TIMEOUT),
-                recycle: Some(OP_TIMEOUT),
-            },
-            ..Default::default()
-        });
-        let pool = cfg
-            .create_pool(Some(Runtime::Tokio1))
-            .map_err(|e| StoreError::Unavailable(format!("bad REDIS_URL: {e}")))?;
-        let client = redis::Client::open(config.url.expose())
-            .map_err(|e| StoreError::Unavailable(format!("bad REDIS_URL: {e}")))?;
+        let bad_url = |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("bad REDIS_URL: {e}"));
+        let pooled = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(OP_TIMEOUT))
+            .set_response_timeout(Some(BLOCKING_RESPONSE_TIMEOUT));
+        let manager = deadpool_redis::Manager::new_with_config(config.url.expose(), pooled).map_err(|e| bad_url(&e))?;
+        let pool = Pool::builder(manager)
+            .config(deadpool_redis::PoolConfig {
+                max_size: 64,
+                timeouts: deadpool_redis::Timeouts {
+                    wait: Some(OP_TIMEOUT),
+                    create: Some(OP_TIMEOUT),
+                    recycle: Some(OP_TIMEOUT),
+                },
+                ..Default::default()
+            })
+            .runtime(Runtime::Tokio1)
+            .build()
+            .map_err(|e| bad_url(&e))?;
+        let client = redis::Client::open(config.url.expose()).map_err(|e| bad_url(&e))?;
         Ok(Self { pool, client, shared: Arc::default(), keys: Keys::new(&config.key_prefix) })
     }
 
@@ -138,13 +154,14 @@ impl Store {
     }
 
     /// Runs a blocking command on a pooled connection of its own; `block` is how long Redis
-    /// may hold it.
+    /// may hold it (at most [`MAX_BLOCK`]: `cmd` is given the block it may ask for).
     pub(crate) async fn run_blocking<T: redis::FromRedisValue>(
         &self,
         block: Duration,
-        cmd: impl FnOnce() -> redis::Pipeline,
+        cmd: impl FnOnce(Duration) -> redis::Pipeline,
     ) -> Result<T, StoreError> {
-        let pipe = cmd();
+        let block = block.min(MAX_BLOCK);
+        let pipe = cmd(block);
         let work = async {
             let mut conn = self.pool.get().await?;
             let value: T = pipe.query_async(&mut conn).await?;
@@ -253,5 +270,19 @@ impl Store {
             })
             .await?;
         Ok(exists)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_block_ends_well_inside_the_blocking_connections_response_timeout() {
+        // A block answered this late is still an answer, not a timeout.
+        let margin = BLOCKING_RESPONSE_TIMEOUT.saturating_sub(MAX_BLOCK);
+        assert!(margin >= Duration::from_secs(1), "margin {margin:?}");
+        // And the client gives up before the outer limit of `run_blocking` would.
+        assert!(BLOCKING_RESPONSE_TIMEOUT < OP_TIMEOUT + MAX_BLOCK);
     }
 }

@@ -187,6 +187,14 @@ async fn events_we_do_not_handle_or_cannot_read_are_answered_without_retries() {
 }
 
 #[tokio::test]
+async fn a_cancelled_contract_is_accepted_once_for_delivery() {
+    let (_env, app) = linked_env(&[]).await;
+    let cancelled = json!({"event": "on_cancel", "doctype": "Sales Order", "name": MARKUP, "docstatus": 2});
+    assert_eq!(post_event(&app, &cancelled, Some(SECRET)).await, (StatusCode::OK, "accepted".into()));
+    assert_eq!(post_event(&app, &cancelled, Some(SECRET)).await, (StatusCode::OK, "duplicate".into()));
+}
+
+#[tokio::test]
 async fn an_event_for_a_customer_without_a_link_is_accepted_and_dropped() {
     let env = TestEnv::new().await;
     fixtures::seed(&env.erp);

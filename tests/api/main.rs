@@ -16,5 +16,6 @@ mod reminders;
 mod resilience;
 mod returning;
 mod setup;
+mod setup_webhooks;
 mod views;
 mod webhook;

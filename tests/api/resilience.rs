@@ -153,3 +153,36 @@ async fn shutdown_lets_an_in_flight_update_finish() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(env.texts(USER), vec![say(Msg::Greeting)]);
 }
+
+/// Spins inside Redis for 400 ms by its own clock (a script: `DEBUG SLEEP` is off by
+/// default); Redis answers nobody meanwhile.
+const BUSY_400_MS: &str = "local t0 = redis.call('TIME') local s = t0[1] * 1000000 + t0[2] \
+    while true do local t = redis.call('TIME') if t[1] * 1000000 + t[2] - s >= 400000 then return 1 end end";
+
+#[tokio::test]
+async fn a_busy_redis_answering_a_finished_block_late_does_not_fail_the_event_queue_read() {
+    use erpnext_bot::{config::RedisConfig, events::queue::Queue, secret::Secret, store};
+    let redis = crate::common::redis::TestRedis::start().await;
+    let config = RedisConfig { url: Secret::new(redis.url()), key_prefix: "busy".into() };
+    let queue = Queue::new(store::Store::new(&config).expect("store"));
+    queue.ensure_group().await.expect("group");
+    // The first read opens the pooled connection; the busy ones below find it open.
+    assert!(queue.read(10, store::MAX_BLOCK).await.expect("idle read").is_empty());
+    for round in 0..3 {
+        // The read blocks for 400 ms; from 300 ms on another client keeps Redis busy until
+        // 700 ms, so the block's empty answer leaves Redis 300 ms late: past the redis
+        // client's default response timeout of 500 ms.
+        let read = async {
+            let started = Instant::now();
+            (queue.read(10, store::MAX_BLOCK).await, started.elapsed())
+        };
+        let busy = async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            redis.raw(&["EVAL", BUSY_400_MS, "0"]).await
+        };
+        let ((read, took), busy) = tokio::join!(read, busy);
+        assert_eq!(busy, ":1");
+        assert!(read.is_ok(), "round {round}: {read:?} after {took:?}");
+        assert!(took >= Duration::from_millis(600), "the answer came late: {took:?}");
+    }
+}

@@ -8,23 +8,23 @@ use crate::helpers::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_erpnext-bot");
 const PUBLIC_URL: &str = "https://bot.example.com";
-const EVENTS_URL: &str = "https://bot.example.com/erpnext/events";
+pub(crate) const EVENTS_URL: &str = "https://bot.example.com/erpnext/events";
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Run {
-    fn lines(&self) -> Vec<&str> {
+    pub fn lines(&self) -> Vec<&str> {
         self.stdout.lines().collect()
     }
 }
 
 /// Runs `erpnext-bot <args>` with the environment's variables, `PUBLIC_URL` and `overrides`
 /// (an empty value unsets a variable).
-async fn run(env: &TestEnv, args: &[&str], overrides: &[(&str, &str)]) -> Run {
+pub(crate) async fn run(env: &TestEnv, args: &[&str], overrides: &[(&str, &str)]) -> Run {
     let mut vars = env.vars();
     vars.insert("PUBLIC_URL".into(), PUBLIC_URL.into());
     for (k, v) in overrides {
@@ -43,12 +43,12 @@ async fn run(env: &TestEnv, args: &[&str], overrides: &[(&str, &str)]) -> Run {
     run
 }
 
-fn writes(env: &TestEnv) -> Vec<String> {
+pub(crate) fn writes(env: &TestEnv) -> Vec<String> {
     let reads = |r: &RecordedRequest| r.method == "GET" || r.path.ends_with("frappe.client.get_list");
     env.erp.requests().into_iter().filter(|r| !reads(r)).map(|r| format!("{} {}", r.method, r.path)).collect()
 }
 
-fn webhook(env: &TestEnv, doctype: &str, event: &str) -> Value {
+pub(crate) fn webhook(env: &TestEnv, doctype: &str, event: &str) -> Value {
     env.erp
         .all("Webhook")
         .into_iter()
@@ -56,20 +56,22 @@ fn webhook(env: &TestEnv, doctype: &str, event: &str) -> Value {
         .unwrap_or_else(|| panic!("no webhook for {doctype} {event}"))
 }
 
-const CREATED: [&str; 5] = [
+const CREATED: [&str; 6] = [
     "created  custom field Customer.custom_passport_series",
     "created  custom field Customer.custom_telegram_id",
     "created  webhook Payment Entry on_submit",
     "created  webhook Payment Entry on_cancel",
     "created  webhook Sales Order on_submit",
+    "created  webhook Sales Order on_cancel",
 ];
 
-const FOUND: [&str; 6] = [
+pub(crate) const FOUND: [&str; 7] = [
     "found    custom field Customer.custom_passport_series",
     "found    custom field Customer.custom_telegram_id",
     "found    webhook Payment Entry on_submit",
     "found    webhook Payment Entry on_cancel",
     "found    webhook Sales Order on_submit",
+    "found    webhook Sales Order on_cancel",
     "nothing to change",
 ];
 
@@ -92,7 +94,8 @@ async fn erp_setup_creates_fields_and_webhooks_once_then_changes_nothing() {
         assert_eq!(f["read_only"].as_i64(), read_only, "{field}");
     }
 
-    assert_eq!(env.erp.all("Webhook").len(), 3);
+    assert_eq!(env.erp.all("Webhook").len(), 4);
+    let contract = &["customer", "transaction_date", "grand_total", "rounded_total"][..];
     for (doctype, event, fields) in [
         (
             "Payment Entry",
@@ -111,7 +114,8 @@ async fn erp_setup_creates_fields_and_webhooks_once_then_changes_nothing() {
             ][..],
         ),
         ("Payment Entry", "on_cancel", &["payment_type", "party", "paid_amount", "references"][..]),
-        ("Sales Order", "on_submit", &["customer", "transaction_date", "grand_total", "rounded_total"][..]),
+        ("Sales Order", "on_submit", contract),
+        ("Sales Order", "on_cancel", contract),
     ] {
         let w = webhook(&env, doctype, event);
         assert_eq!(w["name"], format!("erpnext-bot {doctype} {event}"));
@@ -119,6 +123,8 @@ async fn erp_setup_creates_fields_and_webhooks_once_then_changes_nothing() {
         assert_eq!((&w["request_method"], &w["request_structure"]), (&json!("POST"), &json!("JSON")));
         assert_eq!((&w["enabled"], &w["enable_security"], &w["timeout"]), (&json!(1), &json!(1), &json!(5)));
         assert_eq!(w["webhook_secret"], "erp-secret", "the first ERP_WEBHOOK_SECRET signs");
+        let condition = if doctype == "Payment Entry" { "doc.party_type == \"Customer\"" } else { "" };
+        assert_eq!(w["condition"], condition, "{doctype} {event}");
         let template = w["webhook_json"].as_str().expect("a template");
         assert!(template.contains(&format!("\"event\": \"{event}\"")), "{template}");
         for f in ["doctype", "name", "docstatus", "modified"].iter().chain(fields) {
@@ -139,8 +145,8 @@ async fn erp_setup_dry_run_says_what_it_would_do_and_writes_nothing() {
     let dry = run(&env, &["erp", "setup", "--dry-run"], &[]).await;
     assert_eq!(dry.code, Some(0), "{}", dry.stderr);
     let expected: Vec<String> = CREATED.iter().map(|l| l.replacen("created ", "would create", 1)).collect();
-    assert_eq!(dry.lines()[..5], expected);
-    assert_eq!(dry.lines()[5], "dry run: nothing was written");
+    assert_eq!(dry.lines()[..6], expected);
+    assert_eq!(dry.lines()[6], "dry run: nothing was written");
     assert_eq!(writes(&env), Vec::<String>::new());
     assert!(env.erp.all("Custom Field").is_empty() && env.erp.all("Webhook").is_empty());
 }
@@ -161,7 +167,7 @@ async fn erp_setup_updates_a_webhook_whose_template_changed() {
     let run2 = run(&env, &["erp", "setup"], &[]).await;
     assert_eq!(run2.code, Some(0), "{}", run2.stderr);
     assert!(run2.lines().contains(&"updated  webhook Payment Entry on_cancel"), "{}", run2.stdout);
-    assert_eq!(run2.lines().iter().filter(|l| l.starts_with("found")).count(), 4, "{}", run2.stdout);
+    assert_eq!(run2.lines().iter().filter(|l| l.starts_with("found")).count(), 5, "{}", run2.stdout);
     assert_eq!(writes(&env), [format!("PUT /api/resource/Webhook/{name}")]);
     let put = env.erp.requests().into_iter().find(|r| r.method == "PUT").and_then(|r| r.body).expect("a body");
     assert_eq!(put["webhook_json"], wanted);
@@ -176,8 +182,8 @@ async fn erp_setup_moves_its_webhooks_when_the_public_url_changes() {
     assert_eq!(run(&env, &["erp", "setup"], &[]).await.code, Some(0));
     let moved = run(&env, &["erp", "setup"], &[("PUBLIC_URL", "https://new.example.com/bot")]).await;
     assert_eq!(moved.code, Some(0), "{}", moved.stderr);
-    assert_eq!(moved.lines().iter().filter(|l| l.starts_with("updated  webhook")).count(), 3, "{}", moved.stdout);
-    assert_eq!(env.erp.all("Webhook").len(), 3, "updated in place, not duplicated");
+    assert_eq!(moved.lines().iter().filter(|l| l.starts_with("updated  webhook")).count(), 4, "{}", moved.stdout);
+    assert_eq!(env.erp.all("Webhook").len(), 4, "updated in place, not duplicated");
     assert_eq!(webhook(&env, "Sales Order", "on_submit")["request_url"], "https://new.example.com/bot/erpnext/events");
 }
 
