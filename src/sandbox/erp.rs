@@ -11,6 +11,7 @@
 mod aggregate;
 mod eval;
 mod http;
+mod meta;
 mod query;
 mod store;
 
@@ -93,11 +94,11 @@ impl IntoResponse for ErpError {
             "" => format!("frappe.exceptions.{}", self.exc_type),
             m => format!("frappe.exceptions.{}: {m}", self.exc_type),
         });
-        let body = json!({
-            "exc_type": self.exc_type,
-            "exception": exception,
-            "_server_messages": server_messages(&[self.message.as_str()]),
-        });
+        let mut body = json!({"exc_type": self.exc_type, "exception": exception});
+        // A database error reaches `report_error` without a message (no `msgprint`).
+        if !self.message.is_empty() {
+            body["_server_messages"] = Value::String(server_messages(&[self.message.as_str()]));
+        }
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -158,6 +159,23 @@ impl FakeErp {
         st.known.insert(parent_doctype.to_string());
         st.children.insert(child_doctype.into(), (parent_doctype.into(), table_field.into()));
         st.generation += 1;
+    }
+
+    /// Makes the fake a bare stock site: the doctypes the bot reads have Frappe's standard
+    /// columns and no others, plus those of the `Custom Field`s created from then on (what
+    /// `erp setup` does). A list naming another column is refused as Frappe refuses it
+    /// (`meta.rs`); documents read whole are served as stored.
+    pub fn stock_site(&self) {
+        self.register_doctype("Sales Invoice");
+        self.register_child("Sales Invoice Item", "Sales Invoice", "items");
+        let mut st = self.st();
+        st.meta = meta::stock_columns();
+        st.generation += 1;
+    }
+
+    /// Whether a stock site's `doctype` has the column `field` (`None`: not a stock doctype).
+    pub fn has_column(&self, doctype: &str, field: &str) -> Option<bool> {
+        self.st_read().meta.get(doctype).map(|columns| columns.contains(field))
     }
 
     pub fn add_unique(&self, doctype: &str, field: &str) {
