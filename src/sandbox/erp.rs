@@ -285,7 +285,7 @@ impl FakeErp {
         t.first_request.zip(t.last_answer)
     }
 
-    /// A Customer as the bot expects it: no Telegram link, phone in `custom_phone_1`.
+    /// A Customer as the bot expects it: no Telegram link, phone in the stock `mobile_no`.
     pub fn seed_customer(&self, name: &str, customer_name: &str, passport: &str, phone: &str) {
         self.insert(
             "Customer",
@@ -293,8 +293,7 @@ impl FakeErp {
                 "name": name,
                 "customer_name": customer_name,
                 "custom_passport_series": passport,
-                "custom_phone_1": phone,
-                "mobile_no": null,
+                "mobile_no": phone,
                 "custom_telegram_id": null,
                 "docstatus": 0,
             }),
