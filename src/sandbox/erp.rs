@@ -263,6 +263,7 @@ impl FakeErp {
         let mut t = self.traffic();
         t.requests.clear();
         t.answer_times.clear();
+        t.statuses.clear();
         t.busy = Duration::ZERO;
         t.first_request = None;
         t.last_answer = None;
@@ -277,6 +278,12 @@ impl FakeErp {
     /// How long the answer to each request of `requests()` took (zero while unanswered).
     pub fn answer_times(&self) -> Vec<Duration> {
         self.traffic().answer_times.clone()
+    }
+
+    /// The status of the answer to each request of `requests()` (0 while unanswered, or when a
+    /// fault answered it).
+    pub fn statuses(&self) -> Vec<u16> {
+        self.traffic().statuses.clone()
     }
 
     /// When the first request arrived and when the last answer was ready.

@@ -15,5 +15,6 @@ mod reminders;
 mod resilience;
 mod returning;
 mod setup;
+mod stock_site;
 mod views;
 mod webhook;

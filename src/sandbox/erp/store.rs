@@ -119,6 +119,8 @@ pub(super) struct Traffic {
     pub(super) busy: Duration,
     /// Per recorded request (same order), the time its answer took; zero until answered.
     pub(super) answer_times: Vec<Duration>,
+    /// The status of each answer (0 while unanswered, or when a fault answered).
+    pub(super) statuses: Vec<u16>,
     pub(super) first_request: Option<Instant>,
     pub(super) last_answer: Option<Instant>,
 }
