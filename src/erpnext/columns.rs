@@ -105,8 +105,12 @@ impl Columns {
     /// Learns from `error` (the answer to `sent`) which of its columns the site lacks: true when
     /// it names an optional column `sent` asked for, now known missing (ask again without it).
     pub fn learn(&self, sent: &ListQuery, error: &ErpError) -> bool {
-        let Some(named) = named_column(error) else { return false };
+        // A function refused whole (`min(..)` on some releases) is the aggregates' business.
+        let Some(named) = named_column(error).filter(|n| !n.contains('(')) else { return false };
         let (table, field) = split_name(named);
+        if field.is_empty() || !field.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            return false;
+        }
         let asked = mentions(sent).into_iter().filter(|(dt, f)| *f == field && table.is_none_or(|t| t == dt));
         let asked: Vec<Name> = asked.collect();
         let optional: Vec<&OptionalColumn> =

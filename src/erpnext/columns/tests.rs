@@ -49,6 +49,10 @@ fn frappes_refusal_names_the_column_whatever_the_users_language() {
     // A required column stays an error.
     assert!(!columns.learn(&query, &refused("Field not permitted in query: custom_passport_series")));
     assert!(!columns.is_missing("Customer", "custom_passport_series"));
+    assert!(
+        !columns.learn(&query, &refused("Field not permitted in query: min(due_date)")),
+        "a function, not a column"
+    );
 }
 
 #[test]
