@@ -1,7 +1,8 @@
-//! `erpnext-bot check`: one line per dependency, non-zero exit when any fails.
+//! `erpnext-bot check`: one line per dependency, non-zero exit when any fails; for ERPNext also
+//! one line per optional column, present or missing ([`crate::erpnext::columns`]).
 
 use crate::config::Config;
-use crate::erpnext::{ErpError, ListQuery};
+use crate::erpnext::{ErpClient, ErpError, ListQuery};
 use crate::startup::Clients;
 
 /// One checked dependency.
@@ -16,12 +17,65 @@ pub async fn run(config: &Config) -> anyhow::Result<Vec<CheckLine>> {
         Ok(()) => CheckLine { ok: true, text: "redis: reachable".into() },
         Err(e) => CheckLine { ok: false, text: format!("redis: {e}") },
     };
+    let mut lines = vec![redis];
     let erp = check_erp(&clients).await;
-    let telegram = match clients.telegram.username().await {
+    let reachable = erp.ok;
+    lines.push(erp);
+    if reachable {
+        lines.extend(check_optional(&clients.erp, config.auth.require_phone).await);
+    }
+    lines.push(match clients.telegram.username().await {
         Ok(name) => CheckLine { ok: true, text: format!("telegram: token valid (@{name})") },
         Err(e) => CheckLine { ok: false, text: format!("telegram: {e}") },
-    };
-    Ok(vec![redis, erp, telegram])
+    });
+    Ok(lines)
+}
+
+/// One line per optional column; missing ones are fine (the bot does without them), except that
+/// the phone check needs at least one phone field.
+async fn check_optional(erp: &ErpClient, require_phone: bool) -> Vec<CheckLine> {
+    let mut lines = Vec::new();
+    let mut phones = (0, 0);
+    for c in erp.columns().optional() {
+        let name = format!("{}.{} ({})", c.doctype, c.field, c.key);
+        let found = erp.has_column(c).await;
+        if c.key == "ERP_PHONE_FIELDS" {
+            phones = (phones.0 + 1, phones.1 + usize::from(matches!(found, Ok(false))));
+        }
+        lines.push(optional_line(&name, found));
+    }
+    if require_phone && phones.0 > 0 && phones.0 == phones.1 {
+        let fields = erp.schema().phone_fields.join(", ");
+        let text = format!(
+            "erpnext: none of the phone fields ({fields}) exists on {}: no customer can pass the phone check; fix ERP_PHONE_FIELDS",
+            erp.schema().customer_doctype
+        );
+        lines.push(CheckLine { ok: false, text });
+    }
+    lines
+}
+
+fn optional_line(name: &str, found: Result<bool, ErpError>) -> CheckLine {
+    match found {
+        Ok(true) => CheckLine { ok: true, text: format!("erpnext: optional {name}: present") },
+        Ok(false) => {
+            CheckLine { ok: true, text: format!("erpnext: optional {name}: missing, the bot does without it") }
+        }
+        Err(e) => CheckLine { ok: false, text: format!("erpnext: optional {name}: could not be checked: {e}") },
+    }
+}
+
+/// The columns every site must have: stock ones, and those `erp setup` creates.
+fn required_fields(erp: &ErpClient) -> [(&str, Vec<&str>); 3] {
+    let s = erp.schema();
+    let customer = vec!["name", s.customer_name_field.as_str(), s.passport_field.as_str(), s.telegram_field.as_str()];
+    let mut payment = vec!["name", "posting_date", "paid_amount"];
+    payment.extend(s.sales.payment_link_field.as_deref());
+    [
+        (s.customer_doctype.as_str(), customer),
+        (s.sales.contract_doctype.as_str(), vec!["name", "customer", "transaction_date", "currency", "grand_total"]),
+        (s.sales.payment_doctype.as_str(), payment),
+    ]
 }
 
 async fn check_erp(clients: &Clients) -> CheckLine {
@@ -30,15 +84,8 @@ async fn check_erp(clients: &Clients) -> CheckLine {
         Err(e) => return CheckLine { ok: false, text: format!("erpnext: {e}") },
     };
     let s = clients.erp.schema();
-    let mut customer =
-        vec!["name", s.customer_name_field.as_str(), s.passport_field.as_str(), s.telegram_field.as_str()];
-    customer.extend(s.phone_fields.iter().map(String::as_str));
     let sales = &s.sales;
-    let contract = vec!["name", "customer", "transaction_date", "currency", sales.total_field.as_str()];
-    let payment = vec!["name", "posting_date", "paid_amount"];
-    for (doctype, fields) in
-        [(&s.customer_doctype, customer), (&sales.contract_doctype, contract), (&sales.payment_doctype, payment)]
-    {
+    for (doctype, fields) in required_fields(&clients.erp) {
         let query = ListQuery::new(doctype, &fields).limit(1);
         match clients.erp.list::<serde_json::Value>(&query).await {
             Ok(_) => {}
@@ -57,7 +104,7 @@ async fn check_erp(clients: &Clients) -> CheckLine {
     CheckLine {
         ok: true,
         text: format!(
-            "erpnext: reachable as {user}; {}, {} and {} readable with the configured fields",
+            "erpnext: reachable as {user}; {}, {} and {} readable with the required fields",
             s.customer_doctype, sales.contract_doctype, sales.payment_doctype
         ),
     }

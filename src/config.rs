@@ -146,8 +146,12 @@ pub struct ErpSchema {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SalesSchema {
     pub contract_doctype: String,
-    /// Mark-up-inclusive total; falls back to `rounded_total`, then `grand_total`.
-    pub total_field: String,
+    /// A custom contract total; `None` (the default: stock ERPNext has none): `rounded_total`,
+    /// then `grand_total`. Where set, an optional column ([`crate::erpnext::columns`]).
+    pub total_field: Option<String>,
+    /// The optional fields below are read where the site has them: the client leaves a column
+    /// the site lacks out of its queries ([`crate::erpnext::columns`]), and a whole document
+    /// simply lacks it.
     pub markup_field: String,
     pub down_payment_field: String,
     pub imei_field: String,

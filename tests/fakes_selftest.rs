@@ -4,6 +4,8 @@
 mod common;
 #[path = "fakes_selftest/erp.rs"]
 mod erp;
+#[path = "fakes_selftest/erp_stock.rs"]
+mod erp_stock;
 #[path = "fakes_selftest/telegram.rs"]
 mod telegram;
 

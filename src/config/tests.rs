@@ -31,7 +31,9 @@ fn defaults_follow_the_operator_contract() {
     assert_eq!(c.reminders.days_after, vec![1, 3, 7]);
     assert_eq!(c.telegram.send_rate, 25);
     assert_eq!(c.erp.schema.passport_field, "custom_passport_series");
-    assert_eq!(c.erp.schema.phone_fields, vec!["custom_phone_1", "mobile_no"]);
+    // A stock site needs nothing more than `erp setup`: only stock fields by default.
+    assert_eq!(c.erp.schema.phone_fields, vec!["mobile_no"]);
+    assert_eq!(c.erp.schema.sales.total_field, None);
 }
 
 #[test]

@@ -216,7 +216,7 @@ impl Validator {
             self.problem("ERP_MAX_RETRIES", "must be between 0 and 10");
         }
         let phone_fields: Vec<String> = self
-            .text("ERP_PHONE_FIELDS", "custom_phone_1,mobile_no")
+            .text("ERP_PHONE_FIELDS", "mobile_no")
             .split(',')
             .map(|s| s.trim().to_owned())
             .filter(|s| !s.is_empty())
@@ -260,7 +260,7 @@ impl Validator {
     fn sales_schema(&mut self) -> SalesSchema {
         let sales = SalesSchema {
             contract_doctype: self.text("ERP_CONTRACT_DOCTYPE", "Sales Order"),
-            total_field: self.text("ERP_CONTRACT_TOTAL_FIELD", "custom_grand_total_with_interest"),
+            total_field: self.get("ERP_CONTRACT_TOTAL_FIELD").map(str::to_owned),
             markup_field: self.text("ERP_CONTRACT_MARKUP_FIELD", "custom_total_interest"),
             down_payment_field: self.text("ERP_CONTRACT_DOWNPAYMENT_FIELD", "custom_downpayment_amount"),
             imei_field: self.text("ERP_ITEM_IMEI_FIELD", "custom_imei"),
@@ -274,7 +274,7 @@ impl Validator {
             print_format: self.text("ERP_PRINT_FORMAT", "Standard"),
         };
         for (key, field) in [
-            ("ERP_CONTRACT_TOTAL_FIELD", Some(&sales.total_field)),
+            ("ERP_CONTRACT_TOTAL_FIELD", sales.total_field.as_ref()),
             ("ERP_CONTRACT_MARKUP_FIELD", Some(&sales.markup_field)),
             ("ERP_CONTRACT_DOWNPAYMENT_FIELD", Some(&sales.down_payment_field)),
             ("ERP_ITEM_IMEI_FIELD", Some(&sales.imei_field)),

@@ -86,6 +86,8 @@ pub fn config(env: &BTreeMap<String, String>, sandbox: &Sandbox, redis_url: &str
     set("ERP_API_KEY", crate::sandbox::erp::API_KEY.into());
     set("ERP_API_SECRET", crate::sandbox::erp::API_SECRET.into());
     set("ERP_WEBHOOK_SECRET", sandbox.erp_secret.clone());
+    // The demo's contracts carry a custom total (`sandbox::seed`), as some real sites do.
+    set("ERP_CONTRACT_TOTAL_FIELD", "custom_grand_total_with_interest".into());
     set("REDIS_URL", redis_url.into());
     // The page's button runs the pass; a daily run would only surprise the visitor.
     set("REMINDERS_ENABLED", "false".into());

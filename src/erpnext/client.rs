@@ -12,6 +12,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use super::{
+    columns::{Columns, Prepared},
     error::{Access, ErpError},
     query::ListQuery,
     stack::{self, HttpService, StackSettings},
@@ -33,6 +34,8 @@ pub struct ErpClient {
     schema: ErpSchema,
     /// Set once the site refused an aggregate list (see [`ErpClient::list_aggregate`]).
     aggregates_refused: Arc<AtomicBool>,
+    /// The optional columns, and those the site lacks ([`super::columns`]).
+    columns: Arc<Columns>,
 }
 
 impl ErpClient {
@@ -58,11 +61,16 @@ impl ErpClient {
             deadline: config.deadline,
             schema: config.schema.clone(),
             aggregates_refused: Arc::new(AtomicBool::new(false)),
+            columns: Arc::new(Columns::new(&config.schema)),
         })
     }
 
     pub fn schema(&self) -> &ErpSchema {
         &self.schema
+    }
+
+    pub fn columns(&self) -> &Columns {
+        &self.columns
     }
 
     fn resource_url(&self, doctype: &str, name: Option<&str>) -> String {
@@ -179,17 +187,11 @@ impl ErpClient {
         query: &ListQuery,
         convert: impl Fn(T) -> Option<U>,
     ) -> Result<Vec<U>, ErpError> {
-        let url = format!("{}{}", self.base, super::stack::READ_METHOD_PATH);
         let convert = &convert;
-        self.paged(query, |start| {
-            let body = query.body(start);
-            let url = &url;
-            async move {
-                let answer = self.send(Method::POST, url, &[], Some(&body)).await?;
-                let page: Vec<T> = decode_message(&answer)?;
-                let sent = page.len();
-                Ok((sent, page.into_iter().filter_map(convert).collect()))
-            }
+        self.paged(query, |start| async move {
+            let page: Vec<T> = self.list_page(query, start).await?;
+            let sent = page.len();
+            Ok((sent, page.into_iter().filter_map(convert).collect()))
         })
         .await
     }
@@ -233,17 +235,50 @@ impl ErpClient {
         mut acc: A,
         mut fold: impl FnMut(&mut A, T),
     ) -> Result<A, ErpError> {
-        let url = format!("{}{}", self.base, super::stack::READ_METHOD_PATH);
         let mut start = 0;
         loop {
-            let answer = self.send(Method::POST, &url, &[], Some(&query.body(start))).await?;
-            let page: Vec<T> = decode_message(&answer)?;
+            let page: Vec<T> = self.list_page(query, start).await?;
             let sent = page.len();
             start += sent;
             page.into_iter().for_each(|row| fold(&mut acc, row));
             if sent < query.page_length || query.limit.is_some_and(|l| start >= l) {
                 return Ok(acc);
             }
+        }
+    }
+
+    /// One page of `query` from `start`, without the columns the site is known to lack; an
+    /// answer naming another optional column of the query teaches [`Columns`] and the page is
+    /// asked again without it (once per such column: each retry leaves one more out).
+    async fn list_page<T: DeserializeOwned>(&self, query: &ListQuery, start: usize) -> Result<Vec<T>, ErpError> {
+        let url = format!("{}{}", self.base, super::stack::READ_METHOD_PATH);
+        for _ in 0..=self.columns.optional().len() {
+            let sent = match self.columns.prepare(query) {
+                Prepared::Ask(q) => q,
+                Prepared::Nothing => return Ok(Vec::new()),
+            };
+            match self.send(Method::POST, &url, &[], Some(&sent.body(start))).await {
+                Ok(answer) => return decode_message(&answer),
+                Err(e) if self.columns.learn(&sent, &e) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(ErpError::Decode(format!("{} kept refusing the optional columns", query.doctype)))
+    }
+
+    /// Whether the site has the optional column `c`: a one-row list of it alone, asked past
+    /// what this process learnt (`check` reports the site). Missing: recorded as such.
+    pub async fn has_column(&self, c: &super::columns::OptionalColumn) -> Result<bool, ErpError> {
+        let query = match &c.parent {
+            Some(parent) => ListQuery::new(parent, &["name", &format!("`tab{}`.`{}`", c.doctype, c.field)]),
+            None => ListQuery::new(&c.doctype, &["name", &c.field]),
+        }
+        .limit(1);
+        let url = format!("{}{}", self.base, super::stack::READ_METHOD_PATH);
+        match self.send(Method::POST, &url, &[], Some(&query.body(0))).await {
+            Ok(_) => Ok(true),
+            Err(e) if self.columns.learn(&query, &e) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 

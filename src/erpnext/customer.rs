@@ -151,7 +151,7 @@ mod tests {
             phone_fields: vec!["custom_phone_1".into(), "mobile_no".into()],
             sales: crate::config::SalesSchema {
                 contract_doctype: "Sales Order".into(),
-                total_field: "custom_grand_total_with_interest".into(),
+                total_field: Some("custom_grand_total_with_interest".into()),
                 markup_field: "custom_total_interest".into(),
                 down_payment_field: "custom_downpayment_amount".into(),
                 imei_field: "custom_imei".into(),

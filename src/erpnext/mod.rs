@@ -1,8 +1,10 @@
 //! ERPNext over Frappe's REST API v1: a typed facade ([`ErpClient`]) over a tower stack
 //! ([`stack`]), error decoding ([`error`]), list queries that page to the end ([`query`]) and
-//! the customer operations the conversation needs ([`customer`]).
+//! the customer operations the conversation needs ([`customer`]); [`columns`] keeps the
+//! optional columns a site lacks out of the queries.
 
 pub mod client;
+pub mod columns;
 pub mod customer;
 pub mod error;
 pub mod query;

@@ -144,8 +144,9 @@ impl ErpClient {
         .into_iter()
         .map(str::to_owned)
         .collect::<Vec<_>>();
-        if !f.contains(&s.total_field) {
-            f.push(s.total_field.clone());
+        // Optional: left out of the query where the site lacks it (`super::columns`).
+        if let Some(total) = s.total_field.as_ref().filter(|t| !f.contains(t)) {
+            f.push(total.clone());
         }
         f
     }
@@ -342,11 +343,13 @@ fn date(doc: &impl Fields, field: &str) -> Option<NaiveDate> {
     doc.field(field).and_then(Value::as_str).and_then(parse_erp_date)
 }
 
-/// The contract total: the mark-up-inclusive field when the site has it, else the rounded
-/// total, else the grand total.
+/// The contract total: the configured custom total where the site has it (a row or document
+/// without the field falls through), else the rounded total, else the grand total.
 fn contract_total(s: &SalesSchema, doc: &impl Fields) -> Money {
-    [s.total_field.as_str(), "rounded_total", "grand_total"]
-        .into_iter()
+    s.total_field
+        .iter()
+        .map(String::as_str)
+        .chain(["rounded_total", "grand_total"])
         .map(|f| money(doc, f))
         .find(|m| m.is_positive())
         .unwrap_or_default()

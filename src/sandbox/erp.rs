@@ -12,6 +12,7 @@ mod aggregate;
 mod eval;
 mod http;
 mod invoice;
+mod meta;
 mod query;
 mod store;
 
@@ -94,11 +95,11 @@ impl IntoResponse for ErpError {
             "" => format!("frappe.exceptions.{}", self.exc_type),
             m => format!("frappe.exceptions.{}: {m}", self.exc_type),
         });
-        let body = json!({
-            "exc_type": self.exc_type,
-            "exception": exception,
-            "_server_messages": server_messages(&[self.message.as_str()]),
-        });
+        let mut body = json!({"exc_type": self.exc_type, "exception": exception});
+        // A database error reaches `report_error` without a message (no `msgprint`).
+        if !self.message.is_empty() {
+            body["_server_messages"] = Value::String(server_messages(&[self.message.as_str()]));
+        }
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -160,6 +161,23 @@ impl FakeErp {
         st.known.insert(parent_doctype.to_string());
         st.children.insert(child_doctype.into(), (parent_doctype.into(), table_field.into()));
         st.generation += 1;
+    }
+
+    /// Makes the fake a bare stock site: the doctypes the bot reads have Frappe's standard
+    /// columns and no others, plus those of the `Custom Field`s created from then on (what
+    /// `erp setup` does). A list naming another column is refused as Frappe refuses it
+    /// (`meta.rs`); documents read whole are served as stored.
+    pub fn stock_site(&self) {
+        self.register_doctype("Sales Invoice");
+        self.register_child("Sales Invoice Item", "Sales Invoice", "items");
+        let mut st = self.st();
+        st.meta = meta::stock_columns();
+        st.generation += 1;
+    }
+
+    /// Whether a stock site's `doctype` has the column `field` (`None`: not a stock doctype).
+    pub fn has_column(&self, doctype: &str, field: &str) -> Option<bool> {
+        self.st_read().meta.get(doctype).map(|columns| columns.contains(field))
     }
 
     pub fn add_unique(&self, doctype: &str, field: &str) {
@@ -247,6 +265,7 @@ impl FakeErp {
         let mut t = self.traffic();
         t.requests.clear();
         t.answer_times.clear();
+        t.statuses.clear();
         t.busy = Duration::ZERO;
         t.first_request = None;
         t.last_answer = None;
@@ -263,13 +282,19 @@ impl FakeErp {
         self.traffic().answer_times.clone()
     }
 
+    /// The status of the answer to each request of `requests()` (0 while unanswered, or when a
+    /// fault answered it).
+    pub fn statuses(&self) -> Vec<u16> {
+        self.traffic().statuses.clone()
+    }
+
     /// When the first request arrived and when the last answer was ready.
     pub fn span(&self) -> Option<(Instant, Instant)> {
         let t = self.traffic();
         t.first_request.zip(t.last_answer)
     }
 
-    /// A Customer as the bot expects it: no Telegram link, phone in `custom_phone_1`.
+    /// A Customer as the bot expects it: no Telegram link, phone in the stock `mobile_no`.
     pub fn seed_customer(&self, name: &str, customer_name: &str, passport: &str, phone: &str) {
         self.insert(
             "Customer",
@@ -277,8 +302,7 @@ impl FakeErp {
                 "name": name,
                 "customer_name": customer_name,
                 "custom_passport_series": passport,
-                "custom_phone_1": phone,
-                "mobile_no": null,
+                "mobile_no": phone,
                 "custom_telegram_id": null,
                 "docstatus": 0,
             }),

@@ -52,6 +52,13 @@ pub fn erpnext(target: String, status: String, seconds: f64) {
     histogram!("erpbot_erpnext_request_duration_seconds", "doctype" => target).record(seconds);
 }
 
+/// An optional ERPNext column the site lacks (1 once learnt; the series is absent otherwise).
+/// Doctype and field come from configuration: a bounded set.
+pub fn optional_column_missing(doctype: &str, field: &str) {
+    gauge!("erpbot_erpnext_optional_columns_missing", "doctype" => doctype.to_owned(), "field" => field.to_owned())
+        .set(1.0);
+}
+
 /// One Bot API call by method and result (`ok`, `429`, `403`, `error`).
 pub fn telegram(method: &'static str, result: &'static str) {
     counter!("erpbot_telegram_calls_total", "method" => method, "result" => result).increment(1);

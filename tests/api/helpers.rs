@@ -68,6 +68,9 @@ impl TestEnv {
             ("REDIS_KEY_PREFIX", self.prefix.clone()),
             ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
             ("SUPPORT_PHONE", SUPPORT.to_owned()),
+            // The fixtures are a site with custom fields of its own (`stock_site.rs` has none).
+            ("ERP_PHONE_FIELDS", "custom_phone_1,mobile_no".to_owned()),
+            ("ERP_CONTRACT_TOTAL_FIELD", "custom_grand_total_with_interest".to_owned()),
             // The daily pass would start whenever a test runs after 10:00 in Tashkent.
             ("REMINDERS_ENABLED", "false".to_owned()),
         ]

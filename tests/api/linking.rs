@@ -150,8 +150,8 @@ async fn a_phone_that_does_not_match_erpnext_is_refused() {
 #[tokio::test]
 async fn every_configured_phone_field_is_compared() {
     let env = TestEnv::new().await;
-    env.erp.set_field("Customer", CUSTOMER, "custom_phone_1", json!(null));
-    env.erp.set_field("Customer", CUSTOMER, "mobile_no", json!("90-123-45-67"));
+    env.erp.set_field("Customer", CUSTOMER, "mobile_no", json!(null));
+    env.erp.set_field("Customer", CUSTOMER, "custom_phone_1", json!("90-123-45-67"));
     let app = env.start_app().await;
     link(&env, &app, USER).await;
 }

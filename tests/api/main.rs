@@ -17,5 +17,6 @@ mod resilience;
 mod returning;
 mod setup;
 mod setup_webhooks;
+mod stock_site;
 mod views;
 mod webhook;

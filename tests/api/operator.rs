@@ -25,12 +25,18 @@ async fn check_lines(env: &TestEnv, overrides: &[(&str, &str)]) -> Vec<(bool, St
 async fn check_reports_each_dependency_on_one_line() {
     let env = TestEnv::new().await;
     let lines = check_lines(&env, &[]).await;
-    assert_eq!(lines.len(), 3);
     assert!(lines.iter().all(|(ok, _)| *ok), "{lines:?}");
+    let (last, middle) = (lines.len() - 1, &lines[2..lines.len() - 1]);
     assert!(
-        lines[0].1.starts_with("redis:") && lines[1].1.starts_with("erpnext:") && lines[2].1.starts_with("telegram:")
+        lines[0].1.starts_with("redis:")
+            && lines[1].1.starts_with("erpnext:")
+            && lines[last].1.starts_with("telegram:")
     );
-    assert!(lines[2].1.contains("@test_bot"), "{lines:?}");
+    assert!(lines[last].1.contains("@test_bot"), "{lines:?}");
+    // One line per optional column: the fixture's two phone fields and custom total, the
+    // mark-up, down payment, IMEI and notes fields.
+    assert_eq!(middle.len(), 7, "{lines:?}");
+    assert!(middle.iter().all(|(_, t)| t.starts_with("erpnext: optional ") && t.ends_with(": present")), "{lines:?}");
 }
 
 #[tokio::test]

@@ -63,6 +63,7 @@ pub(super) async fn handle(
         st.first_request.get_or_insert(started);
         let index = st.requests.len();
         st.answer_times.push(Duration::ZERO);
+        st.statuses.push(0);
         st.requests.push(RecordedRequest {
             method: method.to_string(),
             path: decode(&raw_path),
@@ -122,6 +123,9 @@ pub(super) async fn handle(
     st.busy += took;
     if let Some(t) = st.answer_times.get_mut(index) {
         *t = took;
+    }
+    if let Some(s) = st.statuses.get_mut(index) {
+        *s = response.status().as_u16();
     }
     st.last_answer = Some(Instant::now());
     response

@@ -28,6 +28,9 @@ pub struct Column {
     pub field: String,
     pub key: String,
     pub agg: Option<Agg>,
+    /// The column as written, without alias or function: what Frappe's error messages quote
+    /// (`frappe.desk.reportview.extract_fieldname`).
+    pub text: String,
 }
 
 /// The SQL aggregate functions the fake computes.
@@ -257,7 +260,7 @@ fn plain_column(expr: &str, raw: &str) -> Result<Column, String> {
     if !ok {
         return Err(format!("Field not permitted in query: {raw}"));
     }
-    Ok(Column { key: field.clone(), doctype, field, agg: None })
+    Ok(Column { key: field.clone(), doctype, field, agg: None, text: expr.to_string() })
 }
 
 fn parse_filters(v: Value) -> Result<Vec<Filter>, String> {

@@ -91,6 +91,9 @@ pub(super) struct Store {
     pub(super) children: HashMap<String, (String, String)>,
     pub(super) unique: HashMap<String, Vec<String>>,
     pub(super) denied: HashSet<String>,
+    /// Doctype -> its columns, for the doctypes of a stock site (`meta.rs`); a doctype without
+    /// an entry takes any column.
+    pub(super) meta: HashMap<String, HashSet<String>>,
     pub(super) last_modified: Option<chrono::NaiveDateTime>,
     /// doctype -> name -> position in `docs`.
     pub(super) positions: HashMap<String, HashMap<String, usize>>,
@@ -116,6 +119,8 @@ pub(super) struct Traffic {
     pub(super) busy: Duration,
     /// Per recorded request (same order), the time its answer took; zero until answered.
     pub(super) answer_times: Vec<Duration>,
+    /// The status of each answer (0 while unanswered, or when a fault answered).
+    pub(super) statuses: Vec<u16>,
     pub(super) first_request: Option<Instant>,
     pub(super) last_answer: Option<Instant>,
 }
@@ -133,6 +138,13 @@ impl Store {
     /// Stores a prepared document (its `name` is a string), replacing the one of that name.
     pub(super) fn put(&mut self, doctype: &str, doc: Value) {
         self.generation += 1;
+        if doctype == "Custom Field" {
+            // Frappe adds the column as it inserts the Custom Field (`CustomField.on_update`).
+            let (dt, field) = (doc["dt"].as_str().unwrap_or_default(), doc["fieldname"].as_str().unwrap_or_default());
+            if let Some(columns) = self.meta.get_mut(dt) {
+                columns.insert(field.to_string());
+            }
+        }
         let name = doc["name"].as_str().unwrap_or_default().to_string();
         let list = self.docs.entry(doctype.to_string()).or_default();
         let positions = self.positions.entry(doctype.to_string()).or_default();
@@ -236,6 +248,7 @@ impl Store {
                 return Err(err(403, "PermissionError", format!("Insufficient Permission for {doctype}")));
             }
         }
+        super::meta::check(&self.meta, doctype, args)?;
         // A malformed filter fails only on the rows it is evaluated on: such queries go over
         // every document, unindexed and unkept, to fail (or not) exactly where they always did.
         let well_formed =
