@@ -1,10 +1,12 @@
 //! ERPNext over Frappe's REST API v1: a typed facade ([`ErpClient`]) over a tower stack
 //! ([`stack`]), error decoding ([`error`]), list queries that page to the end ([`query`]) and
-//! the customer operations the conversation needs ([`customer`]).
+//! the customer operations the conversation needs ([`customer`]), the contract documents
+//! ([`sales`]) and their PDF ([`print`]).
 
 pub mod client;
 pub mod customer;
 pub mod error;
+pub mod print;
 pub mod query;
 pub mod row;
 pub mod sales;

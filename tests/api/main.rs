@@ -11,6 +11,7 @@ mod events;
 mod fixtures;
 mod linking;
 mod operator;
+mod pdf;
 mod reminders;
 mod resilience;
 mod returning;

@@ -91,6 +91,9 @@ pub(super) struct Store {
     pub(super) children: HashMap<String, (String, String)>,
     pub(super) unique: HashMap<String, Vec<String>>,
     pub(super) denied: HashSet<String>,
+    /// Doctypes the API user may read but not print (see `FakeErp::deny_print`).
+    pub(super) print_denied: HashSet<String>,
+    pub(super) pdf_site: super::print::PdfSite,
     pub(super) last_modified: Option<chrono::NaiveDateTime>,
     /// doctype -> name -> position in `docs`.
     pub(super) positions: HashMap<String, HashMap<String, usize>>,
