@@ -267,8 +267,7 @@ impl Runner {
                 if outbox.unreachable {
                     return None;
                 }
-                if let Err(e) = self.telegram.send_protected_document(outbox.chat_id, &file_name, bytes, &caption).await
-                {
+                if let Err(e) = self.telegram.send_document(outbox.chat_id, &file_name, bytes, &caption).await {
                     tracing::warn!(error = %e, "sending the contract PDF failed");
                     self.send(outbox, lang, &Msg::PdfUnavailable, &Keyboard::None).await;
                 }
@@ -282,8 +281,12 @@ impl Runner {
                 None
             }
             Err(e) => {
-                tracing::warn!(error = %e, "loading a view from ERPNext failed");
-                let msg = if matches!(view, View::Pdf(_)) { Msg::PdfUnavailable } else { Msg::ErpUnavailable };
+                let msg = if matches!(view, View::Pdf(_)) {
+                    views::pdf_refusal(&e, self.policy.support.clone())
+                } else {
+                    tracing::warn!(error = %e, "loading a view from ERPNext failed");
+                    Msg::ErpUnavailable
+                };
                 self.send(outbox, lang, &msg, &Keyboard::None).await;
                 None
             }

@@ -1,12 +1,14 @@
 //! ERPNext over Frappe's REST API v1: a typed facade ([`ErpClient`]) over a tower stack
 //! ([`stack`]), error decoding ([`error`]), list queries that page to the end ([`query`]) and
-//! the customer operations the conversation needs ([`customer`]); [`columns`] keeps the
-//! optional columns a site lacks out of the queries.
+//! the customer operations the conversation needs ([`customer`]), the contract documents
+//! ([`sales`]) and their PDF ([`print`]); [`columns`] keeps the optional columns a site lacks
+//! out of the queries.
 
 pub mod client;
 pub mod columns;
 pub mod customer;
 pub mod error;
+pub mod print;
 pub mod query;
 pub mod row;
 pub mod sales;

@@ -299,23 +299,6 @@ impl ErpClient {
         query.parent = Some(s.contract_doctype.clone());
         query
     }
-
-    /// The contract's PDF from a print format.
-    pub async fn contract_pdf(&self, name: &str) -> Result<Vec<u8>, ErpError> {
-        let s = self.sales();
-        let query = [
-            ("doctype", s.contract_doctype.clone()),
-            ("name", name.to_owned()),
-            ("format", s.print_format.clone()),
-            ("no_letterhead", "0".to_owned()),
-        ];
-        let body = self.method("frappe.utils.print_format.download_pdf", &query).await?;
-        if body.starts_with(b"%PDF") {
-            Ok(body)
-        } else {
-            Err(ErpError::Decode("the print format did not return a PDF".into()))
-        }
-    }
 }
 
 fn text(doc: &impl Fields, field: &str) -> Option<String> {

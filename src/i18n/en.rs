@@ -146,6 +146,11 @@ pub(super) fn text(msg: &Msg) -> String {
         Msg::LinkGone => "Your Telegram account is no longer linked to a customer record. \
             Please link it again."
             .into(),
+        Msg::AccountDisabled { support } => format!(
+            "Your customer account is disabled at the shop, so the bot cannot show \
+            your contracts. Please contact the shop where you signed your contract.{}",
+            support_line("Support:", support)
+        ),
         Msg::NotUnderstood => "I did not understand that. Please use the menu below.".into(),
         Msg::TextExpected => "Please send your passport number as text, for example \
             <code>AA1234567</code>."
@@ -157,6 +162,22 @@ pub(super) fn text(msg: &Msg) -> String {
         Msg::NoPayments => "No payments recorded yet.".into(),
         Msg::NothingDue => "✅ Nothing is overdue and nothing falls due in the next 30 days.".into(),
         Msg::ContractUnavailable => "This contract is not available.".into(),
+        Msg::PdfNotSetUp { support } => format!(
+            "Sorry, the contract document is not set up in the shop's system yet, so \
+            we cannot send it here. Please ask the shop for a copy of your contract.{}",
+            support_line("Support:", support)
+        ),
+        Msg::PdfCannotRender { support } => format!(
+            "Sorry, the shop's system cannot produce PDF documents at the moment, \
+            and trying again will not help until the shop fixes it. Please ask the shop for a \
+            copy of your contract.{}",
+            support_line("Support:", support)
+        ),
+        Msg::PdfNotPermitted { support } => format!(
+            "Sorry, this bot is not allowed to print contracts in the shop's \
+            system. Please ask the shop for a copy of your contract.{}",
+            support_line("Support:", support)
+        ),
         Msg::PdfUnavailable => {
             "Sorry, the contract document cannot be produced right now. Please try again later.".into()
         }

@@ -107,6 +107,8 @@ pub enum Msg {
     SessionReset,
     /// The link was removed in ERPNext: the customer must link again.
     LinkGone,
+    /// The customer is disabled in ERPNext: no access until the shop enables it again.
+    AccountDisabled { support: Option<String> },
     /// Free text the bot does not understand, from a linked customer.
     NotUnderstood,
     /// A photo, sticker or the like where a passport number (text) was expected.
@@ -125,8 +127,14 @@ pub enum Msg {
     NothingDue,
     /// A contract that is not (or no longer) the customer's.
     ContractUnavailable,
-    /// ERPNext could not render the contract PDF.
+    /// ERPNext did not answer for the contract PDF: try again later.
     PdfUnavailable,
+    /// The shop's print format for contracts is disabled or broken: ask the shop.
+    PdfNotSetUp { support: Option<String> },
+    /// The shop's ERPNext cannot make PDF documents: ask the shop.
+    PdfCannotRender { support: Option<String> },
+    /// The bot may not print contracts in the shop's ERPNext: ask the shop.
+    PdfNotPermitted { support: Option<String> },
     /// F9: a payment was booked.
     PaymentReceived(PaymentNotice),
     /// F9: a booked payment was cancelled.

@@ -24,7 +24,7 @@ fn every_msg() -> Vec<Msg> {
         Msg::Help { support: support.clone() },
         Msg::ChooseLanguage,
         Msg::LanguageChanged,
-        Msg::ContactUs { support },
+        Msg::ContactUs { support: support.clone() },
         Msg::ConfirmLogout,
         Msg::LoggedOut,
         Msg::LogoutCancelled,
@@ -37,6 +37,11 @@ fn every_msg() -> Vec<Msg> {
         Msg::PrivateOnly,
         Msg::ButtonExpired,
         Msg::TryAgain,
+        Msg::AccountDisabled { support: support.clone() },
+        Msg::PdfNotSetUp { support: support.clone() },
+        Msg::PdfCannotRender { support: support.clone() },
+        Msg::PdfNotPermitted { support: support.clone() },
+        Msg::PdfUnavailable,
     ]
 }
 
@@ -91,4 +96,23 @@ fn commands_are_the_same_set_in_every_language() {
     let names = |l| commands(l).iter().map(|c| c.command).collect::<Vec<_>>();
     assert_eq!(names(Lang::En), names(Lang::Ru));
     assert_eq!(names(Lang::En), names(Lang::Uz));
+}
+
+#[test]
+fn only_the_pdf_refusal_for_an_erpnext_down_asks_to_try_again_later() {
+    let support = Some("+998 71 200-00-00".to_string());
+    for lang in Lang::ALL {
+        let later = render(lang, &Msg::PdfUnavailable);
+        let later = later.rsplit(". ").next().expect("the last sentence").trim_end_matches('.').to_owned();
+        for msg in [
+            Msg::PdfNotSetUp { support: support.clone() },
+            Msg::PdfCannotRender { support: support.clone() },
+            Msg::PdfNotPermitted { support: support.clone() },
+            Msg::AccountDisabled { support: support.clone() },
+        ] {
+            let text = render(lang, &msg);
+            assert!(!text.contains(&later), "{lang:?} {msg:?} asks to retry: {text}");
+            assert!(text.contains("+998 71 200-00-00"), "{lang:?} {msg:?} names the support phone: {text}");
+        }
+    }
 }

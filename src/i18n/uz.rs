@@ -153,6 +153,12 @@ pub(super) fn text(msg: &Msg) -> String {
         Msg::LinkGone => "Telegram akkauntingiz endi mijoz profiliga bog'lanmagan. Iltimos, \
             uni qaytadan bog'lang."
             .into(),
+        Msg::AccountDisabled { support } => format!(
+            "Do'kondagi mijoz hisobingiz o'chirilgan, shu sababli bot \
+            shartnomalaringizni ko'rsata olmaydi. Iltimos, shartnomangiz rasmiylashtirilgan \
+            do'konga murojaat qiling.{}",
+            support_line("Qo'llab-quvvatlash xizmati:", support)
+        ),
         Msg::NotUnderstood => "Kechirasiz, sizni tushunmadim. Iltimos, quyidagi menyudan \
             foydalaning."
             .into(),
@@ -168,6 +174,22 @@ pub(super) fn text(msg: &Msg) -> String {
         Msg::NoPayments => "Hozircha to'lovlar yo'q.".into(),
         Msg::NothingDue => "✅ Muddati o'tgan to'lovlar yo'q va keyingi 30 kunda to'lov muddati yo'q.".into(),
         Msg::ContractUnavailable => "Bu shartnoma mavjud emas.".into(),
+        Msg::PdfNotSetUp { support } => format!(
+            "Kechirasiz, shartnoma hujjati do'kon tizimida hali sozlanmagan, shu \
+            sababli uni bu yerda yubora olmaymiz. Shartnomangiz nusxasini do'kondan so'rang.{}",
+            support_line("Qo'llab-quvvatlash xizmati:", support)
+        ),
+        Msg::PdfCannotRender { support } => format!(
+            "Kechirasiz, do'kon tizimi hozir PDF hujjat tayyorlay olmaydi va \
+            do'kon buni tuzatmaguncha qayta urinish yordam bermaydi. Shartnomangiz nusxasini \
+            do'kondan so'rang.{}",
+            support_line("Qo'llab-quvvatlash xizmati:", support)
+        ),
+        Msg::PdfNotPermitted { support } => format!(
+            "Kechirasiz, botga do'kon tizimida shartnomalarni chop etishga ruxsat \
+            berilmagan. Shartnomangiz nusxasini do'kondan so'rang.{}",
+            support_line("Qo'llab-quvvatlash xizmati:", support)
+        ),
         Msg::PdfUnavailable => {
             "Kechirasiz, hozir shartnoma hujjatini tayyorlab bo'lmadi. Keyinroq urinib ko'ring.".into()
         }

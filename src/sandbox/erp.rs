@@ -3,7 +3,8 @@
 //! It imitates Frappe's REST API v1 as the bot uses it: `/api/resource/<DocType>[/<name>]`
 //! (list, get, insert, update), `frappe.client.get_list`, `frappe.auth.get_logged_user`,
 //! token auth, Frappe-shaped error bodies with double-encoded `_server_messages`, unique
-//! fields, child tables, permissions, and proxy faults (HTML 502/503, plain-text 429).
+//! fields, child tables, permissions, proxy faults (HTML 502/503, plain-text 429), and
+//! `frappe.utils.print_format.download_pdf` with the ways it fails (`erp/print.rs`).
 //! The list semantics (default page length 20, joins duplicating parents, `ifnull`
 //! comparisons, case-insensitive strings, `group_by` with `sum`/`count`/`min`/`max` fields)
 //! live in `erp/query.rs`, `erp/eval.rs` and `erp/aggregate.rs`.
@@ -13,8 +14,11 @@ mod eval;
 mod http;
 mod invoice;
 mod meta;
+mod print;
 mod query;
 mod store;
+
+pub use print::PdfSite;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -117,7 +121,7 @@ impl FakeErp {
         let erp = FakeErp {
             inner: Arc::new(Inner { store: RwLock::new(store::Store::default()), traffic: Mutex::default(), addr }),
         };
-        for dt in ["Customer", "Sales Order", "Sales Invoice", "Payment Entry", "Custom Field", "Webhook", "User"] {
+        for dt in ["Customer", "Sales Order", "Sales Invoice", "Payment Entry", "Custom Field", "Webhook", "User", "Print Format"] {
             erp.register_doctype(dt);
         }
         erp.register_child("Sales Order Item", "Sales Order", "items");
@@ -191,6 +195,17 @@ impl FakeErp {
 
     pub fn allow(&self, doctype: &str) {
         self.st().denied.remove(doctype);
+        self.st().print_denied.remove(doctype);
+    }
+
+    /// `download_pdf` of `doctype` answers 403, as for a role without Print on it.
+    pub fn deny_print(&self, doctype: &str) {
+        self.st().print_denied.insert(doctype.into());
+    }
+
+    /// How the site fares at turning documents into PDF.
+    pub fn set_pdf_site(&self, site: PdfSite) {
+        self.st().pdf_site = site;
     }
 
     /// Stores (or replaces) a document; fills `docstatus` 0, `modified`, child-row metadata.

@@ -82,8 +82,9 @@ impl TelegramClient {
         .await
     }
 
-    /// Sends a file that the user cannot forward or save (`protect_content`).
-    pub async fn send_protected_document(
+    /// Sends a file the customer may keep and forward: their own contract is theirs to keep,
+    /// so no `protect_content`.
+    pub async fn send_document(
         &self,
         chat_id: i64,
         file_name: &str,
@@ -92,12 +93,7 @@ impl TelegramClient {
     ) -> Result<(), SendError> {
         self.with_retry("sendDocument", || {
             let file = InputFile::memory(bytes.clone()).file_name(file_name.to_owned());
-            let req = self
-                .bot
-                .send_document(ChatId(chat_id), file)
-                .caption(caption)
-                .parse_mode(ParseMode::Html)
-                .protect_content(true);
+            let req = self.bot.send_document(ChatId(chat_id), file).caption(caption).parse_mode(ParseMode::Html);
             async move { req.await.map(drop) }
         })
         .await

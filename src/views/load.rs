@@ -60,7 +60,7 @@ pub async fn load(
         }
         View::Pdf(name) => {
             let Some(doc) = owned(erp.contract(name).await?, customer) else { return Ok(Shown::NotOwned) };
-            let bytes = erp.contract_pdf(name).await?;
+            let bytes = erp.contract_pdf(name, lang.code()).await?;
             let file_name = format!("{}.pdf", name.replace(['/', '\\', ' '], "-"));
             Ok(Shown::Document { file_name, bytes, caption: render::pdf_caption(lang, &doc) })
         }

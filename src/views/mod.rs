@@ -16,6 +16,8 @@ pub mod model;
 pub mod render;
 
 use crate::conversation::Keyboard;
+use crate::erpnext::{ErpError, print::PdfCause};
+use crate::i18n::Msg;
 
 /// A rendered view: message chunks (each within Telegram's limit) and the keyboard of the
 /// last one.
@@ -40,4 +42,18 @@ pub enum Shown {
     },
     /// The contract is not this customer's (or not submitted): nothing is shown.
     NotOwned,
+}
+
+/// What the customer is told when the contract PDF cannot be had, by cause: only an ERPNext
+/// that did not answer is worth trying again. Logs the cause and what the operator should do.
+pub fn pdf_refusal(e: &ErpError, support: Option<String>) -> Msg {
+    let cause = PdfCause::of(e);
+    tracing::warn!(error = %e, erp.cause = cause.as_str(), hint = cause.hint(), "the contract PDF could not be produced");
+    match cause {
+        PdfCause::PrintFormat => Msg::PdfNotSetUp { support },
+        PdfCause::Rendering => Msg::PdfCannotRender { support },
+        PdfCause::Permission => Msg::PdfNotPermitted { support },
+        PdfCause::Missing => Msg::ContractUnavailable,
+        PdfCause::Unavailable => Msg::PdfUnavailable,
+    }
 }

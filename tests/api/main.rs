@@ -12,6 +12,7 @@ mod fixtures;
 mod invoices;
 mod linking;
 mod operator;
+mod pdf;
 mod reminders;
 mod resilience;
 mod returning;

@@ -234,28 +234,6 @@ async fn a_forged_contract_button_gets_an_alert_and_no_data() {
 }
 
 #[tokio::test]
-async fn the_contract_pdf_is_sent_protected() {
-    let (env, app) = linked_env().await;
-    app.post(&updates::text(env.uid(), USER, button(Lang::Ru, Label::MyContracts))).await;
-    app.post(&updates::callback(env.uid(), USER, &Callback::Pdf(ContractRef::of(LONG)).encode(), 5)).await;
-    let doc = env.tg.calls_to("sendDocument").pop().expect("a document");
-    assert_eq!(doc.params["protect_content"], json!(true), "{}", doc.params);
-    assert!(doc.params.to_string().contains("SO-2026-00002.pdf"), "{}", doc.params);
-}
-
-#[tokio::test]
-async fn a_pdf_that_erpnext_cannot_render_gets_an_apology() {
-    let env = TestEnv::new().await;
-    fixtures::seed(&env.erp);
-    let app = env.start_app_with(&[("ERP_PRINT_FORMAT", "Broken")]).await;
-    link(&env, &app, USER).await;
-    app.post(&updates::text(env.uid(), USER, button(Lang::Ru, Label::MyContracts))).await;
-    app.post(&updates::callback(env.uid(), USER, &Callback::Pdf(ContractRef::of(MARKUP)).encode(), 5)).await;
-    assert!(env.tg.calls_to("sendDocument").is_empty());
-    assert_eq!(env.last_text(USER), say(Msg::PdfUnavailable));
-}
-
-#[tokio::test]
 async fn a_contract_taken_away_after_listing_is_not_shown() {
     let (env, app) = linked_env().await;
     app.post(&updates::text(env.uid(), USER, button(Lang::Ru, Label::MyContracts))).await;

@@ -111,7 +111,7 @@ pub(super) async fn handle(
     }
     let answering = Instant::now();
     let response = if raw_path == "/api/method/frappe.utils.print_format.download_pdf" {
-        print_pdf(&erp, &query)
+        super::print::download_pdf(&erp, &query)
     } else {
         match route(&erp, &method, &raw_path, &query, &body_json) {
             Ok(answer) => answer.into_response(), // serialises the body here
@@ -129,26 +129,6 @@ pub(super) async fn handle(
     }
     st.last_answer = Some(Instant::now());
     response
-}
-
-/// `frappe.utils.print_format.download_pdf`: a small PDF of the document, as Frappe answers
-/// it (`application/pdf`, inline). The print format "Broken" fails the way a bad Jinja
-/// template does.
-fn print_pdf(erp: &FakeErp, query: &HashMap<String, String>) -> Response {
-    let doctype = query.get("doctype").cloned().unwrap_or_default();
-    let name = query.get("name").cloned().unwrap_or_default();
-    if query.get("format").map(String::as_str) == Some("Broken") {
-        return err(500, "TemplateSyntaxError", "unexpected end of template").into_response();
-    }
-    if erp.st_read().find(&doctype, &name).is_none() {
-        return doc_not_found(&doctype, &name).into_response();
-    }
-    let body = format!("%PDF-1.4\n% {doctype} {name}\n%%EOF\n").into_bytes();
-    let headers = [
-        (header::CONTENT_TYPE, "application/pdf".to_string()),
-        (header::CONTENT_DISPOSITION, format!("inline; filename=\"{name}.pdf\"")),
-    ];
-    (StatusCode::OK, headers, body).into_response()
 }
 
 /// An answer body: a JSON value, or list rows already serialised by the store.

@@ -94,6 +94,9 @@ pub(super) struct Store {
     /// Doctype -> its columns, for the doctypes of a stock site (`meta.rs`); a doctype without
     /// an entry takes any column.
     pub(super) meta: HashMap<String, HashSet<String>>,
+    /// Doctypes the API user may read but not print (see `FakeErp::deny_print`).
+    pub(super) print_denied: HashSet<String>,
+    pub(super) pdf_site: super::print::PdfSite,
     pub(super) last_modified: Option<chrono::NaiveDateTime>,
     /// doctype -> name -> position in `docs`.
     pub(super) positions: HashMap<String, HashMap<String, usize>>,
