@@ -25,6 +25,7 @@ use super::{Feed, Sandbox, feed::callback_id};
 use crate::config::Config;
 use crate::events::signature;
 use crate::format::money::{Money, number};
+use crate::i18n::Lang;
 use crate::reminders::pass::{Deps, Outcome};
 use crate::sandbox::seed::{self, CUSTOMERS};
 use crate::startup::Clients;
@@ -323,7 +324,10 @@ async fn pay(State(demo): Shared, Json(req): Json<ChatOnly>) -> Result<Response,
         .await;
     match posted {
         Ok(r) if r.status().is_success() => {
-            let note = format!("ERPNext: Payment Entry {name} of {} UZS for {contract} submitted", number(amount));
+            let note = format!(
+                "ERPNext: Payment Entry {name} of {} UZS for {contract} submitted",
+                number(amount, "UZS", Lang::En)
+            );
             demo.feed.note(chat, note.clone());
             Ok(Json(json!({"ok": true, "note": note})).into_response())
         }

@@ -108,7 +108,7 @@ pub fn contract_card(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow], tod
     let account = Account::new(doc.row.clone(), payments, &doc.schedule, today);
     let cur = doc.row.currency.as_str();
     let mut text = format!("📄 {}\n", contract_title(w, &doc.row));
-    text.push_str(&format!("{}: {}\n", w.total, cash(doc.row.total, cur, lang)));
+    text.push_str(&format!("{}: {}\n", w.total, cash(account.row.total, cur, lang)));
     if doc.down_payment.is_positive() {
         text.push_str(&format!("{}: {}\n", w.down_payment, cash(doc.down_payment, cur, lang)));
     }
@@ -130,25 +130,26 @@ pub fn contract_card(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow], tod
     screen(text, keyboard)
 }
 
-/// Product lines; with a mark-up, each line carries its share of it (ERPNEXT.md).
+/// Product lines as the customer pays for them: what the total holds beyond the lines (a
+/// mark-up booked as a charge row) spread over them, their shown totals adding up to the
+/// contract total, the last line taking the rounding remainder (ERPNEXT.md). A line of one
+/// shows its price alone.
 fn products(lang: Lang, doc: &ContractDoc) -> String {
     let w = i18n::words(lang);
     let cur = doc.row.currency.as_str();
     let amounts: Vec<ItemAmount> = doc.items.iter().map(|i| ItemAmount { qty: i.qty, amount: i.amount }).collect();
     let priced = ledger::price_lines(&amounts, doc.markup);
+    let exact: Vec<Money> = priced.iter().map(|p| p.line_total).collect();
+    let shown = money::fit(&exact, exact.iter().sum(), cur);
     let mut out = String::new();
-    for (n, (item, price)) in doc.items.iter().zip(priced).enumerate() {
-        let (unit, total) =
-            if doc.markup.is_positive() { (price.unit_price, price.line_total) } else { (item.rate, item.amount) };
-        out.push_str(&format!(
-            "{}. {}\n    {} × {} {} = {}\n",
-            n + 1,
-            esc(&item.item_name),
-            cash(unit, cur, lang),
-            qty(item.qty),
-            w.pcs,
+    for (n, ((item, price), total)) in doc.items.iter().zip(priced).zip(shown).enumerate() {
+        let figures = if item.qty == 1.0 {
             cash(total, cur, lang)
-        ));
+        } else {
+            let unit = cash(price.unit_price, cur, lang);
+            format!("{unit} × {} {} = {}", qty(item.qty), w.pcs, cash(total, cur, lang))
+        };
+        out.push_str(&format!("{}. {}\n    {figures}\n", n + 1, esc(&item.item_name)));
         if let Some(imei) = &item.imei {
             out.push_str(&format!("    {}: <code>{}</code>\n", w.imei, esc(imei)));
         }
@@ -172,8 +173,8 @@ pub fn schedule(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow], today: N
         rows.push([
             (n + 1).to_string(),
             date::format(line.instalment.due_date),
-            money::number(line.instalment.amount),
-            money::number(line.paid),
+            money::number(line.instalment.amount, cur, lang),
+            money::number(line.paid, cur, lang),
             status_text(w, &line.status),
         ]);
     }
@@ -235,13 +236,35 @@ pub fn contract_payments(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow])
         return plain(lang, Msg::NoPayments, back);
     }
     let mut text = format!("<b>{}</b> · {}\n", w.payments_title, esc(&doc.row.name));
-    for p in &mine {
+    let shown = shown_payments(mine.into_iter(), |_| cur.to_owned());
+    for p in &shown {
         text.push_str(&payment_line(p, cur, lang, false));
         text.push('\n');
     }
-    let total: Money = mine.iter().map(|p| p.amount).sum();
+    let total: Money = shown.iter().map(|p| p.amount).sum();
     text.push_str(&format!("\n{}: <b>{}</b>", w.paid, cash(total, cur, lang)));
     screen(text, back)
+}
+
+/// Payments as listed, with their shown amounts: per currency, the last one listed takes the
+/// rounding remainder, so that the listed amounts add up to the paid total under them.
+fn shown_payments<'a>(
+    listed: impl Iterator<Item = &'a PaymentRow>,
+    currency: impl Fn(&PaymentRow) -> String,
+) -> Vec<PaymentRow> {
+    let mut shown: Vec<PaymentRow> = listed.cloned().collect();
+    let currencies: Vec<String> = shown.iter().map(&currency).collect();
+    let mut distinct = currencies.clone();
+    distinct.sort();
+    distinct.dedup();
+    for cur in &distinct {
+        let at: Vec<usize> = (0..shown.len()).filter(|&i| currencies[i] == *cur).collect();
+        let exact: Vec<Money> = at.iter().map(|&i| shown[i].amount).collect();
+        for (&i, amount) in at.iter().zip(money::fit(&exact, exact.iter().sum(), cur)) {
+            shown[i].amount = amount;
+        }
+    }
+    shown
 }
 
 pub fn history(lang: Lang, contracts: &[ContractRow], payments: &[PaymentRow]) -> Screen {
@@ -253,7 +276,7 @@ pub fn history(lang: Lang, contracts: &[ContractRow], payments: &[PaymentRow]) -
         |name: &str| contracts.iter().find(|c| c.name == name).map(|c| c.currency.clone()).unwrap_or_default();
     let mut text = format!("<b>{}</b>\n", w.history_title);
     let mut sums = PerCurrency::default();
-    for p in payments.iter().rev() {
+    for p in &shown_payments(payments.iter().rev(), |p| currency(&p.contract)) {
         let cur = currency(&p.contract);
         text.push_str(&payment_line(p, &cur, lang, true));
         text.push('\n');
