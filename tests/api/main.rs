@@ -10,6 +10,7 @@ mod account;
 mod events;
 mod fixtures;
 mod linking;
+mod money;
 mod operator;
 mod reminders;
 mod resilience;
