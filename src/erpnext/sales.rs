@@ -528,3 +528,6 @@ fn payment_row(s: &SalesSchema, row: &impl Fields) -> Option<PaymentRow> {
         reference_no: text(row, "reference_no"),
     })
 }
+
+#[cfg(test)]
+mod tests;

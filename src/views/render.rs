@@ -12,7 +12,7 @@ use crate::erpnext::sales::{ContractDoc, ContractRow, PaymentRow};
 use crate::format::split::{TELEGRAM_LIMIT, split_message};
 use crate::format::{date, escape_html as esc, money, money::Money};
 use crate::i18n::{self, Label, Lang, Msg, Words};
-use crate::ledger::{self, ItemAmount, Line, Status};
+use crate::ledger::{self, Line, Status};
 
 /// Contracts per page of the list.
 pub const PAGE_SIZE: usize = 6;
@@ -130,40 +130,6 @@ pub fn contract_card(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow], tod
     screen(text, keyboard)
 }
 
-/// Product lines as the customer pays for them: what the total holds beyond the lines (a
-/// mark-up booked as a charge row) spread over them, their shown totals adding up to the
-/// contract total, the last line taking the rounding remainder (ERPNEXT.md). A line of one
-/// shows its price alone.
-fn products(lang: Lang, doc: &ContractDoc) -> String {
-    let w = i18n::words(lang);
-    let cur = doc.row.currency.as_str();
-    let amounts: Vec<ItemAmount> = doc.items.iter().map(|i| ItemAmount { qty: i.qty, amount: i.amount }).collect();
-    let priced = ledger::price_lines(&amounts, doc.markup);
-    let exact: Vec<Money> = priced.iter().map(|p| p.line_total).collect();
-    let shown = money::fit(&exact, exact.iter().sum(), cur);
-    let mut out = String::new();
-    for (n, ((item, price), total)) in doc.items.iter().zip(priced).zip(shown).enumerate() {
-        let figures = if item.qty == 1.0 {
-            cash(total, cur, lang)
-        } else {
-            let unit = cash(price.unit_price, cur, lang);
-            format!("{unit} × {} {} = {}", qty(item.qty), w.pcs, cash(total, cur, lang))
-        };
-        out.push_str(&format!("{}. {}\n    {figures}\n", n + 1, esc(&item.item_name)));
-        if let Some(imei) = &item.imei {
-            out.push_str(&format!("    {}: <code>{}</code>\n", w.imei, esc(imei)));
-        }
-        if let Some(note) = &item.notes {
-            out.push_str(&format!("    {}: {}\n", w.note, esc(note)));
-        }
-    }
-    out
-}
-
-fn qty(q: f64) -> String {
-    if q.fract() == 0.0 { format!("{q:.0}") } else { format!("{q}") }
-}
-
 pub fn schedule(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow], today: NaiveDate) -> Screen {
     let w = i18n::words(lang);
     let account = Account::new(doc.row.clone(), payments, &doc.schedule, today);
@@ -244,27 +210,6 @@ pub fn contract_payments(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow])
     let total: Money = shown.iter().map(|p| p.amount).sum();
     text.push_str(&format!("\n{}: <b>{}</b>", w.paid, cash(total, cur, lang)));
     screen(text, back)
-}
-
-/// Payments as listed, with their shown amounts: per currency, the last one listed takes the
-/// rounding remainder, so that the listed amounts add up to the paid total under them.
-fn shown_payments<'a>(
-    listed: impl Iterator<Item = &'a PaymentRow>,
-    currency: impl Fn(&PaymentRow) -> String,
-) -> Vec<PaymentRow> {
-    let mut shown: Vec<PaymentRow> = listed.cloned().collect();
-    let currencies: Vec<String> = shown.iter().map(&currency).collect();
-    let mut distinct = currencies.clone();
-    distinct.sort();
-    distinct.dedup();
-    for cur in &distinct {
-        let at: Vec<usize> = (0..shown.len()).filter(|&i| currencies[i] == *cur).collect();
-        let exact: Vec<Money> = at.iter().map(|&i| shown[i].amount).collect();
-        for (&i, amount) in at.iter().zip(money::fit(&exact, exact.iter().sum(), cur)) {
-            shown[i].amount = amount;
-        }
-    }
-    shown
 }
 
 pub fn history(lang: Lang, contracts: &[ContractRow], payments: &[PaymentRow]) -> Screen {
@@ -348,6 +293,10 @@ pub fn summary(lang: Lang, accounts: &[Account]) -> Screen {
 pub fn pdf_caption(lang: Lang, doc: &ContractDoc) -> String {
     contract_title(i18n::words(lang), &doc.row)
 }
+
+mod lines;
+
+use lines::{products, shown_payments};
 
 #[cfg(test)]
 mod tests;
