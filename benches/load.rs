@@ -337,8 +337,8 @@ impl Dataset {
         }));
         let row = json!({
             "name": name, "customer": customer_name(i), "transaction_date": Self::day(today, start),
-            "status": "To Deliver and Bill", "currency": "UZS", "docstatus": 1, "grand_total": price,
-            "rounded_total": price, "custom_grand_total_with_interest": total,
+            "status": "To Deliver and Bill", "currency": "UZS", "docstatus": 1, "grand_total": total,
+            "rounded_total": total, "custom_grand_total_with_interest": total,
         });
         let mut doc = row.clone();
         if let Value::Object(d) = &mut doc {
@@ -346,6 +346,9 @@ impl Dataset {
                 "doctype": "Sales Order", "customer_name": display_name(i), "company": "Instalment Savdo LLC",
                 "delivery_date": Self::day(today, start + 3), "selling_price_list": "Standard Selling",
                 "custom_total_interest": markup, "custom_downpayment_amount": down, "net_total": price,
+                // The mark-up as ERPNext books it: a charge row inside the grand total.
+                "taxes": [{"idx": 1, "charge_type": "Actual", "description": "Instalment mark-up",
+                    "tax_amount": markup, "total": total}],
                 "total_qty": 3.0, "per_delivered": 0.0, "per_billed": 0.0, "items": items,
                 "payment_schedule": schedule,
             });

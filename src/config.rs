@@ -14,6 +14,7 @@ use figment::{
 };
 use url::Url;
 
+use crate::format::money::Decimals;
 use crate::secret::Secret;
 
 /// Every variable the service reads. Kept in step with README.md and `.env.example`.
@@ -51,6 +52,7 @@ pub const KEYS: &[&str] = &[
     "AUTH_MAX_ATTEMPTS",
     "AUTH_ATTEMPT_WINDOW_SECS",
     "SUPPORT_PHONE",
+    "CURRENCY_DECIMALS",
     "REMINDERS_ENABLED",
     "REMINDER_TIME",
     "REMINDER_TIMEZONE",
@@ -90,6 +92,8 @@ pub struct Config {
     pub public_url: Option<Url>,
     pub auth: AuthConfig,
     pub support_phone: Option<String>,
+    /// How many decimals each currency is shown with; installed for the process at start-up.
+    pub currency_decimals: Decimals,
     pub reminders: ReminderConfig,
     pub events: EventsConfig,
 }
@@ -146,12 +150,13 @@ pub struct ErpSchema {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SalesSchema {
     pub contract_doctype: String,
-    /// A custom contract total; `None` (the default: stock ERPNext has none): `rounded_total`,
-    /// then `grand_total`. Where set, an optional column ([`crate::erpnext::columns`]).
+    /// A custom total, read only where a document has neither `rounded_total` nor
+    /// `grand_total` (ERPNext's own come first: the schedule must add up to them); `None` (the
+    /// default: stock ERPNext has none). Where set, an optional column
+    /// ([`crate::erpnext::columns`]).
     pub total_field: Option<String>,
-    /// The optional fields below are read where the site has them: the client leaves a column
-    /// the site lacks out of its queries ([`crate::erpnext::columns`]), and a whole document
-    /// simply lacks it.
+    /// Not read for any figure: the mark-up is inside ERPNext's grand total (ERPNEXT.md,
+    /// "Product prices with the mark-up"). Kept so that existing configurations load.
     pub markup_field: String,
     pub down_payment_field: String,
     pub imei_field: String,

@@ -155,11 +155,12 @@ pub struct PricedLine {
 /// Spreads the contract's mark-up over its product lines in proportion to their amounts:
 /// `line_total = amount + markup × amount / Σ amount`.
 ///
-/// Shares are computed in integer minor units with the largest-remainder method: each line
-/// gets the floor of its exact share, and the minor units left over go one each to the lines
-/// with the largest remainders (earlier lines first on ties). So the line totals add up to
-/// `Σ amount + markup` exactly. Without a mark-up, or when the amounts add up to zero, each
-/// line keeps its amount. `unit_price` is `line_total / qty`, rounded half away from zero.
+/// Each line but the last gets its share rounded half away from zero to the minor unit; the
+/// last gets what is left, as ERPNext spreads an "Actual" charge over the items
+/// (erpnext/controllers/taxes_and_totals.py, `calculate_taxes`: "Adjust divisional loss to the
+/// last item"). So the line totals add up to `Σ amount + markup` exactly. Without a mark-up, or
+/// when the amounts add up to zero, each line keeps its amount. `unit_price` is
+/// `line_total / qty`, rounded half away from zero.
 pub fn price_lines(items: &[ItemAmount], markup: Money) -> Vec<PricedLine> {
     let shares = markup_shares(items, markup);
     items
@@ -178,25 +179,21 @@ fn markup_shares(items: &[ItemAmount], markup: Money) -> Vec<Money> {
     if markup.is_zero() || total == 0 {
         return vec![Money::ZERO; items.len()];
     }
-    // Keep the divisor positive so `div_euclid` floors and remainders are comparable.
-    let (sign, divisor) = (total.signum(), total.abs());
-    let exact: Vec<(i128, i128)> = items
+    let Some((_, first)) = items.split_last() else { return Vec::new() };
+    let mut shares: Vec<Money> = first
         .iter()
-        .map(|item| {
-            let numerator = i128::from(markup.0) * i128::from(item.amount.0) * sign;
-            (numerator.div_euclid(divisor), numerator.rem_euclid(divisor))
-        })
+        .map(|item| Money(clamp_i64(divide_rounded(i128::from(markup.0) * i128::from(item.amount.0), total))))
         .collect();
-    let floors: i128 = exact.iter().map(|(floor, _)| floor).sum();
-    // Σ remainders / divisor, an integer in 0..items.len().
-    let left_over = usize::try_from(i128::from(markup.0) - floors).unwrap_or(0);
-    let mut by_remainder: Vec<usize> = (0..items.len()).collect();
-    by_remainder.sort_by_key(|&i| std::cmp::Reverse(exact[i].1));
-    let mut shares: Vec<i128> = exact.iter().map(|(floor, _)| *floor).collect();
-    for &i in by_remainder.iter().take(left_over) {
-        shares[i] += 1;
-    }
-    shares.into_iter().map(|s| Money(clamp_i64(s))).collect()
+    let given: Money = shares.iter().sum();
+    shares.push(markup - given);
+    shares
+}
+
+/// `numerator / divisor` rounded half away from zero; `divisor` is not zero.
+fn divide_rounded(numerator: i128, divisor: i128) -> i128 {
+    let sign = numerator.signum() * divisor.signum();
+    let (n, d) = (numerator.abs(), divisor.abs());
+    sign * ((2 * n + d) / (2 * d))
 }
 
 /// `line_total / qty` in minor units, half away from zero; `qty` is read to six decimals.
@@ -209,9 +206,7 @@ fn unit_price(line_total: Money, qty: f64) -> Money {
         0
     };
     let divisor = if scaled_qty == 0 { SCALE } else { scaled_qty };
-    let numerator = i128::from(line_total.0) * SCALE;
-    let rounded = (2 * numerator.abs() + divisor) / (2 * divisor);
-    Money(clamp_i64(rounded * numerator.signum()))
+    Money(clamp_i64(divide_rounded(i128::from(line_total.0) * SCALE, divisor)))
 }
 
 #[cfg(test)]

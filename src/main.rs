@@ -45,6 +45,8 @@ fn main() -> ExitCode {
     let sink =
         if purpose == erpnext_bot::config::Purpose::Serve { telemetry::Sink::Stdout } else { telemetry::Sink::Stderr };
     telemetry::init_to(config.log_format, sink);
+    // Every command that writes amounts (serve, `reminders run`) writes them with these.
+    config.currency_decimals.clone().install().ok();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -53,6 +53,10 @@ impl Application {
     pub async fn build_with(config: &Config, extra: impl FnOnce(SocketAddr) -> axum::Router) -> anyhow::Result<Self> {
         let secret = config.telegram.webhook_secret.clone().context("TELEGRAM_WEBHOOK_SECRET is required to serve")?;
         crate::telemetry::metrics::install();
+        if let Err(in_force) = config.currency_decimals.clone().install() {
+            // One process, one way of writing money: a second application (tests) keeps the first's.
+            tracing::warn!(?in_force, "CURRENCY_DECIMALS differs from the decimals this process already uses");
+        }
         let clients = Clients::new(config)?;
         let runner = Runner {
             erp: clients.erp.clone(),

@@ -31,6 +31,7 @@ fn defaults_follow_the_operator_contract() {
     assert_eq!(c.reminders.days_after, vec![1, 3, 7]);
     assert_eq!(c.telegram.send_rate, 25);
     assert_eq!(c.erp.schema.passport_field, "custom_passport_series");
+    assert_eq!(c.currency_decimals, crate::format::money::Decimals::default());
     // A stock site needs nothing more than `erp setup`: only stock fields by default.
     assert_eq!(c.erp.schema.phone_fields, vec!["mobile_no"]);
     assert_eq!(c.erp.schema.sales.total_field, None);
@@ -107,4 +108,16 @@ fn an_empty_value_counts_as_unset() {
     vars.push(("REDIS_KEY_PREFIX", ""));
     let c = Config::from_sources(&env(&vars), Purpose::Serve).expect("valid");
     assert_eq!(c.redis.key_prefix, "erpbot");
+}
+
+#[test]
+fn currency_decimals_are_read_and_a_bad_entry_is_one_line() {
+    let mut vars = minimal();
+    vars.push(("CURRENCY_DECIMALS", "UZS=2,USD=0"));
+    let c = Config::from_sources(&env(&vars), Purpose::Serve).expect("valid");
+    assert_eq!((c.currency_decimals.of("UZS"), c.currency_decimals.of("USD")), (2, 0));
+    vars.pop();
+    vars.push(("CURRENCY_DECIMALS", "UZS=3"));
+    let err = Config::from_sources(&env(&vars), Purpose::Serve).expect_err("invalid");
+    assert_eq!(err.0, vec![r#"CURRENCY_DECIMALS: "UZS=3": the number of decimals must be 0, 1 or 2"#]);
 }

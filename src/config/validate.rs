@@ -166,6 +166,7 @@ impl Validator {
             attempt_window: Duration::from_secs(self.positive("AUTH_ATTEMPT_WINDOW_SECS", 3600u64, 7 * 86_400)),
         };
         let support_phone = self.get("SUPPORT_PHONE").map(str::to_owned);
+        let currency_decimals = self.currency_decimals();
         let reminders = self.reminders();
         let events = EventsConfig {
             workers: {
@@ -194,6 +195,7 @@ impl Validator {
             public_url,
             auth,
             support_phone,
+            currency_decimals,
             reminders,
             events,
         })
@@ -286,6 +288,17 @@ impl Validator {
             }
         }
         sales
+    }
+
+    fn currency_decimals(&mut self) -> Decimals {
+        match self.get("CURRENCY_DECIMALS").map(Decimals::parse) {
+            None => Decimals::default(),
+            Some(Ok(decimals)) => decimals,
+            Some(Err(why)) => {
+                self.problem("CURRENCY_DECIMALS", why);
+                Decimals::default()
+            }
+        }
     }
 
     fn reminders(&mut self) -> ReminderConfig {

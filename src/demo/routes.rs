@@ -25,6 +25,7 @@ use super::{Feed, Sandbox, feed::callback_id};
 use crate::config::Config;
 use crate::events::signature;
 use crate::format::money::{Money, number};
+use crate::i18n::Lang;
 use crate::reminders::pass::{Deps, Outcome};
 use crate::sandbox::seed::{self, CUSTOMERS};
 use crate::startup::Clients;
@@ -283,7 +284,12 @@ fn open_contract(demo: &Demo, customer: &str) -> Option<(String, Money, Money)> 
             .filter(|r| r.get("reference_name").and_then(Value::as_str) == Some(name.as_str()))
             .map(|r| Money::from_json(r.get("allocated_amount").unwrap_or(&Value::Null)))
             .sum();
-        let total = Money::from_json(so.get("custom_grand_total_with_interest").unwrap_or(&Value::Null));
+        // What the schedule adds up to, as the bot reads it: `rounded_total or grand_total`.
+        let total = ["rounded_total", "grand_total"]
+            .iter()
+            .map(|f| Money::from_json(so.get(*f).unwrap_or(&Value::Null)))
+            .find(|m| m.is_positive())
+            .unwrap_or_default();
         let left = total - paid;
         let instalment = so
             .pointer("/payment_schedule")
@@ -323,7 +329,10 @@ async fn pay(State(demo): Shared, Json(req): Json<ChatOnly>) -> Result<Response,
         .await;
     match posted {
         Ok(r) if r.status().is_success() => {
-            let note = format!("ERPNext: Payment Entry {name} of {} UZS for {contract} submitted", number(amount));
+            let note = format!(
+                "ERPNext: Payment Entry {name} of {} UZS for {contract} submitted",
+                number(amount, "UZS", Lang::En)
+            );
             demo.feed.note(chat, note.clone());
             Ok(Json(json!({"ok": true, "note": note})).into_response())
         }

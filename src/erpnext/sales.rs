@@ -326,13 +326,15 @@ fn date(doc: &impl Fields, field: &str) -> Option<NaiveDate> {
     doc.field(field).and_then(Value::as_str).and_then(parse_erp_date)
 }
 
-/// The contract total: the configured custom total where the site has it (a row or document
-/// without the field falls through), else the rounded total, else the grand total.
+/// The contract total: what ERPNext's payment schedule must add up to, `rounded_total or
+/// grand_total` (erpnext/controllers/accounts_controller.py,
+/// `AccountsController.validate_payment_schedule_amount`), so the total, the schedule and the
+/// payments against it agree. A mark-up is always inside it: in the item rates or as a charge
+/// row. The configured total field only stands in on documents without ERPNext's totals.
 fn contract_total(s: &SalesSchema, doc: &impl Fields) -> Money {
-    s.total_field
-        .iter()
-        .map(String::as_str)
-        .chain(["rounded_total", "grand_total"])
+    ["rounded_total", "grand_total"]
+        .into_iter()
+        .chain(s.total_field.as_deref())
         .map(|f| money(doc, f))
         .find(|m| m.is_positive())
         .unwrap_or_default()
@@ -361,7 +363,7 @@ pub fn contract_row(s: &SalesSchema, doc: &impl Fields) -> ContractRow {
 
 pub fn contract_doc(s: &SalesSchema, doc: &Map<String, Value>) -> ContractDoc {
     let rows = |field: &str| doc.get(field).and_then(Value::as_array).cloned().unwrap_or_default();
-    let items = rows("items")
+    let items: Vec<ItemLine> = rows("items")
         .iter()
         .filter_map(Value::as_object)
         .map(|i| ItemLine {
@@ -374,15 +376,35 @@ pub fn contract_doc(s: &SalesSchema, doc: &Map<String, Value>) -> ContractDoc {
         })
         .collect();
     let schedule = rows("payment_schedule").iter().filter_map(Value::as_object).filter_map(instalment).collect();
+    let row = contract_row(s, doc);
     ContractDoc {
-        row: contract_row(s, doc),
+        markup: beyond_the_lines(row.total, &items),
+        row,
         docstatus: doc.get("docstatus").and_then(Value::as_i64).unwrap_or_default(),
         amended_from: text(doc, "amended_from"),
-        markup: money(doc, &s.markup_field),
         down_payment: money(doc, &s.down_payment_field),
         items,
         schedule,
     }
+}
+
+/// What the contract total holds beyond its product lines, to be spread over them.
+///
+/// ERPNext computes `total` as the sum of the items' `amount` (`rate × qty`) and
+/// `grand_total` as the last `taxes` row's running `total` plus the rounding adjustment
+/// (erpnext/controllers/taxes_and_totals.py, `calculate_net_total` and `calculate_totals`). So
+/// a mark-up booked as a charge row (`Sales Taxes and Charges`, `charge_type` "Actual" with its
+/// `tax_amount`, or "On Net Total" with a `rate`) is exactly this difference, and a mark-up
+/// built into the rates leaves none: the lines are shown as they are and it is never added
+/// again. A charge `included_in_print_rate` is already in the rates and leaves none either; a
+/// discount on the grand total or a rounding adjustment is spread the same way, so that the
+/// lines always add up to the total. A site's mark-up field (`custom_total_interest`) is not
+/// needed for this, and not added to anything.
+fn beyond_the_lines(total: Money, items: &[ItemLine]) -> Money {
+    if items.is_empty() {
+        return Money::ZERO;
+    }
+    total - items.iter().map(|i| i.amount).sum()
 }
 
 fn instalment(row: &impl Fields) -> Option<Instalment> {
@@ -392,3 +414,6 @@ fn instalment(row: &impl Fields) -> Option<Instalment> {
         amount: money(row, "payment_amount"),
     })
 }
+
+#[cfg(test)]
+mod tests;

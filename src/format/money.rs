@@ -1,5 +1,5 @@
 //! Money as customers see it: integer minor units (tiyin, cents) from ERPNext's float JSON,
-//! and the one way an amount is written in a message.
+//! and the one way an amount is rounded and written in a message ([`display`]).
 //!
 //! ERPNext sends money as JSON floats. Each value is turned into minor units once, at the
 //! edge, and all arithmetic after that is on integers, so sums agree with ERPNext to the last
@@ -8,7 +8,9 @@
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
-use crate::i18n::Lang;
+mod display;
+
+pub use display::{Decimals, MAX_DECIMALS, fit, format, number, round};
 
 /// An amount in minor units (1/100 of the currency unit). Arithmetic saturates instead of
 /// overflowing: no real contract comes near `i64::MAX` tiyin, and a wrong figure is better
@@ -145,54 +147,6 @@ impl<'a> Sum<&'a Money> for Money {
     }
 }
 
-/// Writes an amount for a message: `15 000 000 so'm`, `$1 250.50`, `-500 ₽`, `1 000 KZT`.
-///
-/// Thousands are grouped with spaces; the fraction appears only when it is not zero. The
-/// currency is the ISO code from the contract: `UZS` (or none) is `so'm` (`сум` in Russian),
-/// `USD` `$`, `EUR` `€`, `RUB` `₽`; any other code is written after the number. The result
-/// is plain text: escape it like any other dynamic value before it goes into HTML.
-pub fn format(amount: Money, currency: &str, lang: Lang) -> String {
-    let number = digits(amount.0.unsigned_abs());
-    let sign = if amount.is_negative() { "-" } else { "" };
-    let code = currency.trim().to_ascii_uppercase();
-    match code.as_str() {
-        "" | "UZS" => {
-            let unit = if lang == Lang::Ru { "сум" } else { "so'm" };
-            format!("{sign}{number} {unit}")
-        }
-        "USD" => format!("{sign}${number}"),
-        "EUR" => format!("{sign}€{number}"),
-        "RUB" => format!("{sign}{number} ₽"),
-        other => format!("{sign}{number} {other}"),
-    }
-}
-
-/// The number alone, as in [`format`] but without the currency, for table columns:
-/// `Money(125050)` → `1 250.50`, `Money(-50000)` → `-500`.
-pub fn number(amount: Money) -> String {
-    let sign = if amount.is_negative() { "-" } else { "" };
-    format!("{sign}{}", digits(amount.0.unsigned_abs()))
-}
-
-/// `125050` → `1 250.50`; `1500000000` → `15 000 000`.
-fn digits(minor: u64) -> String {
-    let digits = (minor / 100).to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            // A plain ASCII space, not U+00A0 or U+202F: messages are HTML, where a no-break
-            // space survives as an invisible character that breaks copy-paste and search.
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    let fraction = minor % 100;
-    if fraction != 0 {
-        out.push_str(&format!(".{fraction:02}"));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,35 +211,5 @@ mod tests {
         assert_eq!(-Money(i64::MIN), Money(i64::MAX));
         assert_eq!(a.max(Money::ZERO), a);
         assert!(Money::ZERO.is_zero() && a.is_positive() && (-a).is_negative());
-    }
-
-    #[test]
-    fn number_is_the_amount_without_currency() {
-        assert_eq!(number(Money(125_050)), "1 250.50");
-        assert_eq!(number(Money(-50_000)), "-500");
-        assert_eq!(number(Money::ZERO), "0");
-    }
-
-    #[test]
-    fn format_groups_thousands_and_places_the_currency() {
-        let cases = [
-            (1_500_000_000, "UZS", Lang::Uz, "15 000 000 so'm"),
-            (1_500_000_000, "UZS", Lang::En, "15 000 000 so'm"),
-            (1_500_000_000, "uzs", Lang::Ru, "15 000 000 сум"),
-            (50_000, "", Lang::Uz, "500 so'm"),
-            (125_050, "USD", Lang::En, "$1 250.50"),
-            (-125_050, "USD", Lang::En, "-$1 250.50"),
-            (100_001, "EUR", Lang::Ru, "€1 000.01"),
-            (-50_000, "RUB", Lang::Ru, "-500 ₽"),
-            (100_000, "KZT", Lang::Uz, "1 000 KZT"),
-            (0, "UZS", Lang::Uz, "0 so'm"),
-            (5, "USD", Lang::En, "$0.05"),
-            (99_999_999, "USD", Lang::En, "$999 999.99"),
-            (10_000_000, "USD", Lang::En, "$100 000"),
-            (i64::MIN, "USD", Lang::En, "-$92 233 720 368 547 758.08"),
-        ];
-        for (minor, currency, lang, expected) in cases {
-            assert_eq!(format(Money(minor), currency, lang), expected);
-        }
     }
 }

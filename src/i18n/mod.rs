@@ -246,6 +246,15 @@ pub struct Words {
     pub schedule_heads: [&'static str; 5],
 }
 
+/// How a language writes amounts: thousands are grouped with spaces in every language; the
+/// decimal mark and the name of the so'm differ.
+pub struct NumberStyle {
+    /// Between the whole units and the fraction: a comma in Uzbek and Russian, a point in English.
+    pub decimal_mark: char,
+    /// The so'm (UZS) written after the number.
+    pub som: &'static str,
+}
+
 /// A button label. Reply-keyboard presses arrive as text and are mapped back to labels with
 /// [`label_for_text`], in any language, so routing never depends on the current language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -313,6 +322,15 @@ pub fn words(lang: Lang) -> &'static Words {
         Lang::Uz => &uz::WORDS,
         Lang::Ru => &ru::WORDS,
         Lang::En => &en::WORDS,
+    }
+}
+
+/// How amounts are written in a language.
+pub fn number_style(lang: Lang) -> &'static NumberStyle {
+    match lang {
+        Lang::Uz => &uz::NUMBERS,
+        Lang::Ru => &ru::NUMBERS,
+        Lang::En => &en::NUMBERS,
     }
 }
 

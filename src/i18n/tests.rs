@@ -116,3 +116,37 @@ fn only_the_pdf_refusal_for_an_erpnext_down_asks_to_try_again_later() {
         }
     }
 }
+
+#[test]
+fn notices_write_whole_som_and_each_languages_decimal_mark() {
+    let due = chrono::NaiveDate::from_ymd_opt(2026, 3, 15).expect("date");
+    let paid = |currency: &str| {
+        Msg::PaymentReceived(PaymentNotice {
+            amount: Money(100_000_002),
+            currency: currency.into(),
+            contract: "SO-1".into(),
+            date: Some(due),
+            remaining: Money(220_000_004),
+            next_due: Some((due, Money(99_999_990))),
+        })
+    };
+    let reminder = Msg::Reminder(ReminderNotice {
+        kind: crate::reminders::Kind::DueToday,
+        contract: "SO-1".into(),
+        currency: "UZS".into(),
+        lines: vec![(due, Money(100_000_002))],
+    });
+    for lang in Lang::ALL {
+        let som = number_style(lang).som;
+        for msg in [paid("UZS"), reminder.clone()] {
+            let text = render(lang, &msg);
+            assert!(text.contains(&format!("1 000 000 {som}")), "{lang:?}: {text}");
+            assert!(!text.contains("000.0") && !text.contains("000,0") && !text.contains("999"), "{lang:?}: {text}");
+        }
+        let usd = render(lang, &paid("USD"));
+        let mark = number_style(lang).decimal_mark;
+        assert!(usd.contains(&format!("$1 000 000{mark}02")), "{lang:?}: {usd}");
+    }
+    assert_eq!((number_style(Lang::En).decimal_mark, number_style(Lang::Ru).decimal_mark), ('.', ','));
+    assert_eq!(number_style(Lang::Uz).decimal_mark, ',');
+}

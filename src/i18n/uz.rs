@@ -1,6 +1,6 @@
 //! Uzbek (Latin script) texts.
 
-use super::{CommandText, Label, Msg, ProfileView, Words, support_line};
+use super::{CommandText, Label, Msg, NumberStyle, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
 use crate::format::{date, money, money::Money};
 use crate::reminders::Kind;
@@ -16,6 +16,8 @@ pub(super) const COMMANDS: &[CommandText] = &[
     CommandText { command: "lang", description: "Tilni o'zgartirish" },
     CommandText { command: "logout", description: "Ushbu Telegram akkauntini profildan uzish" },
 ];
+
+pub(super) const NUMBERS: NumberStyle = NumberStyle { decimal_mark: ',', som: "so'm" };
 
 pub(super) const WORDS: Words = Words {
     contracts_title: "📄 Shartnomalaringiz",

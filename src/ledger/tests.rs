@@ -132,16 +132,27 @@ fn markup_is_spread_in_proportion_to_the_amounts() {
 }
 
 #[test]
-fn markup_left_over_units_go_to_the_largest_remainders() {
+fn the_mark_up_remainder_goes_on_the_last_line() {
     let equal = [ItemAmount { qty: 1.0, amount: som(500) }; 3];
     let totals: Vec<Money> = price_lines(&equal, som(100)).iter().map(|p| p.line_total).collect();
-    assert_eq!(totals, [Money(53_334), Money(53_333), Money(53_333)]);
+    assert_eq!(totals, [Money(53_333), Money(53_333), Money(53_334)]);
 
-    // 1.00 split 1:2:3 is 0.1667 / 0.3333 / 0.5: the left-over 0.01 goes to the largest remainder.
+    // 1.00 split 1:2:3 is 0.1667 / 0.3333 / 0.5: 0.17 and 0.33 rounded, the last takes 0.50.
     let items = [100, 200, 300].map(|minor| ItemAmount { qty: 1.0, amount: Money(minor) });
     let shares: Vec<i64> =
         price_lines(&items, Money(100)).iter().zip(&items).map(|(p, i)| (p.line_total - i.amount).0).collect();
     assert_eq!(shares, [17, 33, 50]);
+}
+
+#[test]
+fn a_charge_row_is_spread_exactly_to_the_tiyin() {
+    // Items of 4 700 000, 1 250 000 and 50 000 so'm with a 1 000 000.01 charge row: shares of
+    // 783 333.341 and 208 333.335 rounded to the tiyin, the last takes the 8 333.33 left.
+    let items = [470_000_000, 125_000_000, 5_000_000].map(|minor| ItemAmount { qty: 1.0, amount: Money(minor) });
+    let priced = price_lines(&items, Money(100_000_001));
+    let totals: Vec<i64> = priced.iter().map(|p| p.line_total.0).collect();
+    assert_eq!(totals, [548_333_334, 145_833_334, 5_833_333]);
+    assert_eq!(totals.iter().sum::<i64>(), 600_000_000 + 100_000_001);
 }
 
 #[test]

@@ -58,8 +58,8 @@ pub async fn run(config: &Config, send: bool, date: Option<NaiveDate>) -> Report
                         Fate::Unreachable => "skip: unreachable".into(),
                         Fate::AlreadySent => "skip: already sent".into(),
                     };
-                    let dues: Vec<String> =
-                        r.lines.iter().map(|(_, d, m)| format!("{d} {}", crate::format::money::number(*m))).collect();
+                    let number = |m| crate::format::money::number(m, &r.currency, crate::i18n::Lang::En);
+                    let dues: Vec<String> = r.lines.iter().map(|(_, d, m)| format!("{d} {}", number(*m))).collect();
                     report.lines.push(format!(
                         "{what:<20} chat {:<12} {} {} [{}]",
                         r.chat_id,

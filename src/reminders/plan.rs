@@ -19,7 +19,7 @@ use super::kinds::{Kind, Offsets};
 use crate::erpnext::query::{BULK_IN_BYTES, batches};
 use crate::erpnext::sales::{ContractRow, Fetch};
 use crate::erpnext::{ErpClient, ErpError};
-use crate::format::money::Money;
+use crate::format::money::{self, Money};
 use crate::ledger::{self, Instalment, outline};
 
 /// One message: a contract's instalments of one kind.
@@ -157,7 +157,9 @@ fn add_contract(plan: &mut Plan, contract: &Contract<'_>, owed: &[Money], date: 
     let mut by_kind: BTreeMap<Kind, Vec<(u32, NaiveDate, Money)>> = BTreeMap::new();
     for (row, owed) in contract.due_rows.iter().zip(owed) {
         let Some(kind) = offsets.kind_for(row.due_date, date) else { continue };
-        if owed.is_positive() {
+        // Less than the shown unit (half a so'm) would read "0 so'm": the customer paid what
+        // was printed, and the views show the row as paid.
+        if money::round(*owed, &contract.row.currency).is_positive() {
             by_kind.entry(kind).or_default().push((row.idx, row.due_date, *owed));
         } else {
             plan.skipped_paid += 1;
@@ -234,12 +236,15 @@ mod tests {
     }
 
     #[test]
-    fn one_tiyin_decides_whether_a_row_is_reminded() {
+    fn half_a_som_decides_whether_a_row_is_reminded() {
         let exact = plan_with(Money(2 * SO), Some(42));
         assert_eq!((exact.skipped_paid, exact.reminders.len()), (2, 2));
-        let short = plan_with(Money(2 * SO - 1), Some(42));
+        // 49 tiyin short reads "0 so'm": not reminded, as the views show the row paid.
+        let tiyin_short = plan_with(Money(2 * SO - 49), Some(42));
+        assert_eq!((tiyin_short.skipped_paid, tiyin_short.reminders.len()), (2, 2));
+        let short = plan_with(Money(2 * SO - 50), Some(42));
         assert_eq!(short.skipped_paid, 1);
-        assert!(lines(&short).contains(&(Kind::Overdue(1), vec![(2, Money(1))])), "{:?}", lines(&short));
+        assert!(lines(&short).contains(&(Kind::Overdue(1), vec![(2, Money(50))])), "{:?}", lines(&short));
     }
 
     #[test]

@@ -121,7 +121,16 @@ impl FakeErp {
         let erp = FakeErp {
             inner: Arc::new(Inner { store: RwLock::new(store::Store::default()), traffic: Mutex::default(), addr }),
         };
-        for dt in ["Customer", "Sales Order", "Sales Invoice", "Payment Entry", "Custom Field", "Webhook", "User", "Print Format"] {
+        for dt in [
+            "Customer",
+            "Sales Order",
+            "Sales Invoice",
+            "Payment Entry",
+            "Custom Field",
+            "Webhook",
+            "User",
+            "Print Format",
+        ] {
             erp.register_doctype(dt);
         }
         erp.register_child("Sales Order Item", "Sales Order", "items");

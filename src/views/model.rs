@@ -1,12 +1,19 @@
 //! The customer's data as the views need it, with the arithmetic done once: paid per
-//! contract, remaining, schedule lines with statuses.
+//! contract, remaining, schedule lines with statuses — in the figures the customer reads.
+//!
+//! An account is kept in the currency's shown unit (whole so'm; [`money::Decimals`]): the
+//! total, the paid total and the schedule rows are rounded once, here, and everything shown
+//! is derived from them, so the rows add up to the total, paid and remaining add up to it,
+//! and an instalment a customer paid to the so'm as printed reads as paid, not as tiyin
+//! overdue. The exact figures stay with ERPNext; none shown is further from them than the
+//! rounding, but for the last schedule row, which takes the rows' remainder.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
 use crate::erpnext::sales::{ContractRow, PaidTotals, PaymentRow};
-use crate::format::money::Money;
+use crate::format::money::{self, Money};
 use crate::ledger::{self, Instalment, Line};
 
 /// One contract with its money worked out.
@@ -26,8 +33,12 @@ impl Account {
 
     /// The account of a contract from its paid total (the views that show totals only).
     pub fn with_paid(row: ContractRow, paid: Money, schedule: &[Instalment], today: NaiveDate) -> Account {
-        let lines = ledger::apply(schedule, paid, today);
-        Account { row, paid, lines }
+        let currency = row.currency.as_str();
+        let schedule = shown_schedule(schedule, row.total, currency);
+        let paid = money::round(paid, currency);
+        let lines = ledger::apply(&schedule, paid, today);
+        let total = money::round(row.total, currency);
+        Account { row: ContractRow { total, ..row }, paid, lines }
     }
 
     /// Contract total minus paid, never below zero.
@@ -39,6 +50,27 @@ impl Account {
     pub fn is_visible(&self) -> bool {
         self.row.status != "Closed" || self.remaining().is_positive()
     }
+}
+
+/// How far ERPNext lets a schedule's sum stray from the grand total it splits (0.1 in the
+/// document's currency): erpnext/controllers/accounts_controller.py,
+/// `AccountsController.validate_payment_schedule_amount`, refuses `abs(total - grand_total) >
+/// 0.1` against `rounded_total or grand_total`.
+const SCHEDULE_TOLERANCE: Money = Money(10);
+
+/// The schedule rows as shown, in due-date order: rounded, the last row taking the remainder of
+/// the contract total (of the rows' own sum where they do not make up the total, as on a
+/// contract changed after its schedule was made).
+fn shown_schedule(rows: &[Instalment], total: Money, currency: &str) -> Vec<Instalment> {
+    let mut rows = rows.to_vec();
+    rows.sort_by_key(|row| (row.due_date, row.idx));
+    let amounts: Vec<Money> = rows.iter().map(|row| row.amount).collect();
+    let sum: Money = amounts.iter().sum();
+    let target = if (sum - total).0.abs() <= SCHEDULE_TOLERANCE.0 { total } else { sum };
+    for (row, shown) in rows.iter_mut().zip(money::fit(&amounts, target, currency)) {
+        row.amount = shown;
+    }
+    rows
 }
 
 /// Builds accounts for every contract from their paid totals and batched schedule rows.

@@ -12,7 +12,7 @@ use crate::erpnext::sales::{ContractDoc, ContractRow, PaymentRow};
 use crate::format::split::{TELEGRAM_LIMIT, split_message};
 use crate::format::{date, escape_html as esc, money, money::Money};
 use crate::i18n::{self, Label, Lang, Msg, Words};
-use crate::ledger::{self, ItemAmount, Line, Status};
+use crate::ledger::{self, Line, Status};
 
 /// Contracts per page of the list.
 pub const PAGE_SIZE: usize = 6;
@@ -108,7 +108,7 @@ pub fn contract_card(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow], tod
     let account = Account::new(doc.row.clone(), payments, &doc.schedule, today);
     let cur = doc.row.currency.as_str();
     let mut text = format!("📄 {}\n", contract_title(w, &doc.row));
-    text.push_str(&format!("{}: {}\n", w.total, cash(doc.row.total, cur, lang)));
+    text.push_str(&format!("{}: {}\n", w.total, cash(account.row.total, cur, lang)));
     if doc.down_payment.is_positive() {
         text.push_str(&format!("{}: {}\n", w.down_payment, cash(doc.down_payment, cur, lang)));
     }
@@ -130,39 +130,6 @@ pub fn contract_card(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow], tod
     screen(text, keyboard)
 }
 
-/// Product lines; with a mark-up, each line carries its share of it (ERPNEXT.md).
-fn products(lang: Lang, doc: &ContractDoc) -> String {
-    let w = i18n::words(lang);
-    let cur = doc.row.currency.as_str();
-    let amounts: Vec<ItemAmount> = doc.items.iter().map(|i| ItemAmount { qty: i.qty, amount: i.amount }).collect();
-    let priced = ledger::price_lines(&amounts, doc.markup);
-    let mut out = String::new();
-    for (n, (item, price)) in doc.items.iter().zip(priced).enumerate() {
-        let (unit, total) =
-            if doc.markup.is_positive() { (price.unit_price, price.line_total) } else { (item.rate, item.amount) };
-        out.push_str(&format!(
-            "{}. {}\n    {} × {} {} = {}\n",
-            n + 1,
-            esc(&item.item_name),
-            cash(unit, cur, lang),
-            qty(item.qty),
-            w.pcs,
-            cash(total, cur, lang)
-        ));
-        if let Some(imei) = &item.imei {
-            out.push_str(&format!("    {}: <code>{}</code>\n", w.imei, esc(imei)));
-        }
-        if let Some(note) = &item.notes {
-            out.push_str(&format!("    {}: {}\n", w.note, esc(note)));
-        }
-    }
-    out
-}
-
-fn qty(q: f64) -> String {
-    if q.fract() == 0.0 { format!("{q:.0}") } else { format!("{q}") }
-}
-
 pub fn schedule(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow], today: NaiveDate) -> Screen {
     let w = i18n::words(lang);
     let account = Account::new(doc.row.clone(), payments, &doc.schedule, today);
@@ -172,8 +139,8 @@ pub fn schedule(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow], today: N
         rows.push([
             (n + 1).to_string(),
             date::format(line.instalment.due_date),
-            money::number(line.instalment.amount),
-            money::number(line.paid),
+            money::number(line.instalment.amount, cur, lang),
+            money::number(line.paid, cur, lang),
             status_text(w, &line.status),
         ]);
     }
@@ -235,11 +202,12 @@ pub fn contract_payments(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow])
         return plain(lang, Msg::NoPayments, back);
     }
     let mut text = format!("<b>{}</b> · {}\n", w.payments_title, esc(&doc.row.name));
-    for p in &mine {
+    let shown = shown_payments(mine.into_iter(), |_| cur.to_owned());
+    for p in &shown {
         text.push_str(&payment_line(p, cur, lang, false));
         text.push('\n');
     }
-    let total: Money = mine.iter().map(|p| p.amount).sum();
+    let total: Money = shown.iter().map(|p| p.amount).sum();
     text.push_str(&format!("\n{}: <b>{}</b>", w.paid, cash(total, cur, lang)));
     screen(text, back)
 }
@@ -253,7 +221,7 @@ pub fn history(lang: Lang, contracts: &[ContractRow], payments: &[PaymentRow]) -
         |name: &str| contracts.iter().find(|c| c.name == name).map(|c| c.currency.clone()).unwrap_or_default();
     let mut text = format!("<b>{}</b>\n", w.history_title);
     let mut sums = PerCurrency::default();
-    for p in payments.iter().rev() {
+    for p in &shown_payments(payments.iter().rev(), |p| currency(&p.contract)) {
         let cur = currency(&p.contract);
         text.push_str(&payment_line(p, &cur, lang, true));
         text.push('\n');
@@ -325,6 +293,10 @@ pub fn summary(lang: Lang, accounts: &[Account]) -> Screen {
 pub fn pdf_caption(lang: Lang, doc: &ContractDoc) -> String {
     contract_title(i18n::words(lang), &doc.row)
 }
+
+mod lines;
+
+use lines::{products, shown_payments};
 
 #[cfg(test)]
 mod tests;

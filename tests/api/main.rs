@@ -11,6 +11,7 @@ mod events;
 mod fixtures;
 mod invoices;
 mod linking;
+mod money;
 mod operator;
 mod pdf;
 mod reminders;

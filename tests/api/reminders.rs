@@ -7,6 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use chrono::Duration as Days;
 use erpnext_bot::config::{Config, Purpose};
 use erpnext_bot::format::money::{Money, number};
+use erpnext_bot::i18n::Lang;
 use erpnext_bot::reminders::command;
 use serde_json::json;
 
@@ -337,7 +338,9 @@ async fn preview_plan(env: &TestEnv, overrides: &[(&str, &str)]) -> (Vec<String>
 
 /// What both contracts still owe: SO-M1 has 150 000 paid, SO-M2 130 000.
 fn owed_by_mixed_contracts() -> Vec<String> {
-    let line = |c: &str, kind: &str, d: i64, tiyin: i64| format!("{c} {kind} [{} {}]", day(d), number(Money(tiyin)));
+    let line = |c: &str, kind: &str, d: i64, tiyin: i64| {
+        format!("{c} {kind} [{} {}]", day(d), number(Money(tiyin), "UZS", Lang::En))
+    };
     let mut want = vec![
         line("SO-M1", "b3", 3, 10_000_000),
         line("SO-M1", "d0", 0, 10_000_000),
@@ -443,7 +446,9 @@ fn seed_unlisted_rows(erp: &FakeErp) {
 }
 
 fn owed_on_unlisted_rows() -> Vec<String> {
-    let line = |c: &str, kind: &str, d: i64, tiyin: i64| format!("{c} {kind} [{} {}]", day(d), number(Money(tiyin)));
+    let line = |c: &str, kind: &str, d: i64, tiyin: i64| {
+        format!("{c} {kind} [{} {}]", day(d), number(Money(tiyin), "UZS", Lang::En))
+    };
     vec![line("SO-U1", "d0", 0, 10_000_000), line("SO-U2", "d0", 0, 10_000_000), line("SO-U2", "o35", -35, 8_000_000)]
 }
 

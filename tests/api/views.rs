@@ -76,7 +76,7 @@ async fn a_contract_card_has_exact_figures_products_and_buttons() {
         "Первый взнос: 2 000 000 сум",
         "Оплачено: 5 000 000 сум",
         "Остаток: <b>11 250 000 сум</b>",
-        "13 000 000 сум × 1 шт. = 13 000 000 сум",
+        "Samsung &lt;Galaxy&gt; S24 &amp; case\n    13 000 000 сум\n",
         "1 625 000 сум × 2 шт. = 3 250 000 сум",
         "Samsung &lt;Galaxy&gt; S24 &amp; case",
         "IMEI: <code>356789012345678</code>",

@@ -15,7 +15,12 @@ fn schema() -> ErpSchema {
 }
 
 fn refused(message: &str) -> ErpError {
-    ErpError::Rejected { status: 417, exc_type: "DataError".into(), message: message.into(), access: crate::erpnext::error::Access::Read }
+    ErpError::Rejected {
+        status: 417,
+        exc_type: "DataError".into(),
+        message: message.into(),
+        access: crate::erpnext::error::Access::Read,
+    }
 }
 
 fn names(columns: &Columns) -> Vec<String> {

@@ -64,7 +64,8 @@ fn the_card_shows_prices_including_their_share_of_the_mark_up() {
     let s = contract_card(Lang::En, &doc_with_markup(), &payments, d(2026, 3, 20));
     let text = s.chunks.join("\n");
     // 10 000 000 + 3 750 000 × 10/12.5 = 13 000 000; 2 500 000 + 750 000 = 3 250 000 for 2 pcs.
-    assert!(text.contains("13 000 000 so'm × 1 pcs = 13 000 000 so'm"), "{text}");
+    assert!(text.contains("Samsung &lt;Galaxy&gt; S24 &amp; case\n    13 000 000 so'm\n"), "{text}");
+    assert!(!text.contains("× 1 "), "a quantity of 1 is the price alone: {text}");
     assert!(text.contains("1 625 000 so'm × 2 pcs = 3 250 000 so'm"), "{text}");
     assert!(text.contains("Total: 16 250 000 so'm"));
     assert!(text.contains("Down payment: 2 000 000 so'm"));
@@ -78,11 +79,18 @@ fn the_card_shows_prices_including_their_share_of_the_mark_up() {
 }
 
 #[test]
-fn without_a_mark_up_lines_show_their_own_rate_and_amount() {
+fn with_the_mark_up_in_the_rates_lines_show_as_they_are() {
+    // The same contract booked with the mark-up in the rates: nothing beyond the lines.
     let mut doc = doc_with_markup();
     doc.markup = Money::ZERO;
+    doc.items[0].amount = som(13_000_000);
+    doc.items[0].rate = som(13_000_000);
+    doc.items[1].amount = som(3_250_000);
+    doc.items[1].rate = som(1_625_000);
     let text = contract_card(Lang::En, &doc, &[], d(2026, 1, 20)).chunks.join("\n");
-    assert!(text.contains("1 250 000 so'm × 2 pcs = 2 500 000 so'm"), "{text}");
+    assert!(text.contains("case\n    13 000 000 so'm\n"), "{text}");
+    assert!(text.contains("1 625 000 so'm × 2 pcs = 3 250 000 so'm"), "{text}");
+    assert!(text.contains("Total: 16 250 000 so'm"), "{text}");
 }
 
 #[test]
@@ -201,3 +209,6 @@ fn the_contract_list_pages_with_prev_and_next() {
     assert_eq!(rows[2], vec![button(Label::Prev, Callback::Contracts { page: 0 })]);
     assert!(second.chunks[0].contains("Page 2/2"));
 }
+
+#[path = "tests_money.rs"]
+mod money_shown;
