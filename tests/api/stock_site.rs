@@ -174,8 +174,11 @@ async fn optional_fields_a_stock_site_lacks_are_learnt_once_and_never_asked_agai
         let asked = lists_naming(&env, column);
         assert_eq!(asked.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [417], "{column} asked once: {asked:#?}");
     }
-    assert_eq!(logs.count("ERPNext has no column Customer.custom_phone_1"), 1, "one warning");
-    assert_eq!(logs.count("ERPNext has no column Sales Order.custom_grand_total_with_interest"), 1);
+    // At most one warning each. Capturing with a thread-local subscriber is not reliable while
+    // other tests run in parallel (tracing caches each callsite's interest process-wide), so
+    // the warning's presence is proven by the gauge it is set with, below.
+    assert!(logs.count("ERPNext has no column Customer.custom_phone_1") <= 1, "one warning");
+    assert!(logs.count("ERPNext has no column Sales Order.custom_grand_total_with_interest") <= 1);
     let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.expect("answers");
     let metrics = metrics.text().await.expect("text");
     let gauge = |field: &str| {
