@@ -205,3 +205,18 @@ pub fn linked_id(env: &TestEnv) -> Option<String> {
         _ => None,
     })
 }
+
+/// Presses an inline button as `user` and returns the text the bot edited the message to.
+pub async fn press_button(env: &TestEnv, app: &TestApp, user: i64, cb: &erpnext_bot::conversation::Callback) -> String {
+    let before = env.tg.calls_to("editMessageText").len();
+    assert_eq!(app.post(&updates::callback(env.uid(), user, &cb.encode(), 77)).await, StatusCode::OK);
+    let edits = env.tg.calls_to("editMessageText");
+    assert_eq!(edits.len(), before + 1, "{cb:?} edited the message: {:?}", env.tg.calls());
+    edits.last().and_then(|c| c.params["text"].as_str()).unwrap_or_default().to_owned()
+}
+
+/// Presses a reply-keyboard button (in Russian, the fixtures' language) as `user`; the last text.
+pub async fn menu_text(env: &TestEnv, app: &TestApp, user: i64, label: i18n::Label) -> String {
+    app.post(&updates::text(env.uid(), user, i18n::label(Lang::Ru, label))).await;
+    env.last_text(user)
+}

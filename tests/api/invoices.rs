@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use erpnext_bot::conversation::{Callback, ContractRef};
 use erpnext_bot::events::signature;
-use erpnext_bot::i18n::{self, Label, Lang};
+use erpnext_bot::i18n::Label;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -55,19 +55,14 @@ async fn linked_env() -> (TestEnv, TestApp) {
 }
 
 /// Opens a contract view through its button and returns the edited text.
-async fn press(env: &TestEnv, app: &TestApp, callback: Callback) -> String {
+async fn press(env: &TestEnv, app: &TestApp, cb: Callback) -> String {
     // Buttons are honoured for contracts the chat was shown.
     menu(env, app, Label::MyContracts).await;
-    let before = env.tg.calls_to("editMessageText").len();
-    assert_eq!(app.post(&updates::callback(env.uid(), USER, &callback.encode(), 77)).await, StatusCode::OK);
-    let edits = env.tg.calls_to("editMessageText");
-    assert_eq!(edits.len(), before + 1, "edited: {:?}", env.tg.calls());
-    edits.last().and_then(|c| c.params["text"].as_str()).unwrap_or_default().to_owned()
+    press_button(env, app, USER, &cb).await
 }
 
 async fn menu(env: &TestEnv, app: &TestApp, label: Label) -> String {
-    app.post(&updates::text(env.uid(), USER, i18n::label(Lang::Ru, label))).await;
-    env.last_text(USER)
+    menu_text(env, app, USER, label).await
 }
 
 #[tokio::test]

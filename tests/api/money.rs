@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use erpnext_bot::config::{Config, Purpose};
 use erpnext_bot::conversation::{Callback, ContractRef};
 use erpnext_bot::events::signature;
-use erpnext_bot::i18n::{self, Label, Lang};
+use erpnext_bot::i18n::Label;
 use erpnext_bot::reminders::command;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -29,16 +29,11 @@ async fn linked_env() -> (TestEnv, TestApp) {
 
 /// Presses an inline button and returns the edited text.
 async fn press(env: &TestEnv, app: &TestApp, cb: Callback) -> String {
-    let before = env.tg.calls_to("editMessageText").len();
-    assert_eq!(app.post(&updates::callback(env.uid(), USER, &cb.encode(), 77)).await, StatusCode::OK);
-    let edits = env.tg.calls_to("editMessageText");
-    assert_eq!(edits.len(), before + 1, "{cb:?} edited the message: {:?}", env.tg.calls());
-    edits.last().and_then(|c| c.params["text"].as_str()).unwrap_or_default().to_owned()
+    press_button(env, app, USER, &cb).await
 }
 
 async fn menu(env: &TestEnv, app: &TestApp, label: Label) -> String {
-    app.post(&updates::text(env.uid(), USER, i18n::label(Lang::Ru, label))).await;
-    env.last_text(USER)
+    menu_text(env, app, USER, label).await
 }
 
 /// No tiyin anywhere: neither `1 000 000.02` nor `999 999,90`.
