@@ -166,6 +166,7 @@ fn record(i: usize) -> CustomerRecord {
         passport: Some(passport(i)),
         phones: vec![phone(i)],
         telegram_id: Some(user_of(i).to_string()),
+        disabled: false,
     }
 }
 

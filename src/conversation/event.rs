@@ -193,6 +193,8 @@ pub enum Outcome {
     LinkCleared { ok: bool },
     /// A view listed the customer's contracts: remember their names for the buttons.
     ContractsSeen(Vec<String>),
+    /// The customer, re-read beside a view, is disabled in ERPNext: the view was not shown.
+    AccountDisabled,
 }
 
 /// What a linked customer can look at; loaded and rendered by [`crate::views`].

@@ -201,7 +201,15 @@ impl Runner {
                 Some(Outcome::LinkCleared { ok })
             }
             Effect::Show { customer, view, edit } => {
-                let loaded = views::load::load(&self.erp, &customer, &view, chat.lang, self.today()).await;
+                // The customer is re-read beside the view, concurrently (no extra wait): a
+                // customer disabled in ERPNext loses access at their next update. A failed
+                // re-read does not hold back a view that loaded.
+                let loaded = views::load::load(&self.erp, &customer, &view, chat.lang, self.today());
+                let (record, loaded) = tokio::join!(self.erp.customer(&customer), loaded);
+                if record.is_ok_and(|r| r.is_some_and(|r| r.disabled)) {
+                    tracing::info!(chat.id = outbox.chat_id, erp.customer = %customer, "customer is disabled in ERPNext; session ended");
+                    return Some(Outcome::AccountDisabled);
+                }
                 self.show(chat.lang, &view, edit, loaded, outbox).await
             }
             Effect::Welcome { lead, customer } => {

@@ -84,6 +84,8 @@ pub struct CustomerRecord {
     pub phones: Vec<String>,
     /// The Telegram user id in the link field, if any.
     pub telegram_id: Option<String>,
+    /// Disabled in ERPNext (`Customer.disabled`): no access, no notices, no reminders.
+    pub disabled: bool,
 }
 
 impl CustomerRecord {
@@ -116,6 +118,7 @@ impl std::fmt::Debug for CustomerRecord {
             .field("passport", &self.passport.as_deref().map(mask::passport))
             .field("phones", &self.phones.iter().map(|p| mask::phone(p)).collect::<Vec<_>>())
             .field("telegram_id", &self.telegram_id)
+            .field("disabled", &self.disabled)
             .finish()
     }
 }

@@ -241,6 +241,7 @@ impl Machine<'_> {
             }
             (Outcome::LinkWritten { record, result }, _) => self.link_written(record, result),
             (Outcome::Refreshed { result, then }, State::Linked(session)) => self.refreshed(session, result, then),
+            (Outcome::AccountDisabled, State::Linked(_) | State::ConfirmingLogout(_)) => self.disabled(),
             (Outcome::ContractsSeen(names), State::Linked(session)) => {
                 self.chat.state = State::Linked(Session { contracts: names, ..session });
             }
@@ -261,6 +262,7 @@ impl Machine<'_> {
     /// F2: the link lookup for a chat without a session.
     fn restored(&mut self, result: Lookup, then: Input) {
         match result {
+            Lookup::Found(record) if record.is_linked_to(self.chat.user_id) && record.disabled => self.disabled(),
             Lookup::Found(record) if record.is_linked_to(self.chat.user_id) => {
                 let session = record.session();
                 self.chat.state = State::Linked(session.clone());
@@ -295,14 +297,34 @@ impl Machine<'_> {
                 self.fail_attempt();
                 self.reply(Msg::AlreadyLinked { support: self.support() }, Keyboard::None);
             }
-            Lookup::Found(record) if record.is_linked_to(user) => self.now_linked(&record),
-            Lookup::Found(record) if self.policy.require_phone => {
+            Lookup::Found(record) if self.policy.require_phone && !record.is_linked_to(user) => {
                 self.chat.state = State::AwaitingContact { customer: record.name };
                 self.reply(Msg::AskContact, Keyboard::RequestContact);
             }
-            Lookup::Found(record) => self.out.push(Effect::WriteLink { record }),
+            Lookup::Found(record) => self.verified(record),
             Lookup::Unavailable => self.reply(Msg::ErpUnavailable, Keyboard::None),
         }
+    }
+
+    /// Both factors passed (or the only one, or the record already holds this user's id):
+    /// link, unless the shop disabled the customer. A disabled customer is told so only now,
+    /// so the refusal never tells a stranger more than a wrong passport or phone would.
+    fn verified(&mut self, record: CustomerRecord) {
+        if record.disabled {
+            self.disabled();
+        } else if record.is_linked_to(self.chat.user_id) {
+            self.now_linked(&record);
+        } else {
+            self.out.push(Effect::WriteLink { record });
+        }
+    }
+
+    /// The customer is disabled in ERPNext: the session ends here, the link in ERPNext stays
+    /// (so access comes back by itself when the shop enables the customer), and every later
+    /// input asks ERPNext again (state `New`).
+    fn disabled(&mut self) {
+        self.chat.state = State::New;
+        self.reply(Msg::AccountDisabled { support: self.support() }, Keyboard::Remove);
     }
 
     fn contact_checked(&mut self, result: Lookup, phone: &str) {
@@ -312,13 +334,7 @@ impl Machine<'_> {
                 self.chat.state = State::AwaitingPassport;
                 self.reply(Msg::AlreadyLinked { support: self.support() }, Keyboard::Remove);
             }
-            Lookup::Found(record) if phone_matches(&record, phone) => {
-                if record.is_linked_to(user) {
-                    self.now_linked(&record);
-                } else {
-                    self.out.push(Effect::WriteLink { record });
-                }
-            }
+            Lookup::Found(record) if phone_matches(&record, phone) => self.verified(record),
             Lookup::Found(_) => {
                 self.fail_attempt();
                 self.reply(Msg::PhoneMismatch { support: self.support() }, Keyboard::RequestContact);
@@ -358,6 +374,7 @@ impl Machine<'_> {
 
     fn refreshed(&mut self, old: Session, result: Lookup, then: Refresh) {
         match result {
+            Lookup::Found(record) if record.is_linked_to(self.chat.user_id) && record.disabled => self.disabled(),
             Lookup::Found(record) if record.is_linked_to(self.chat.user_id) => {
                 let session = old.refreshed(record.session());
                 self.chat.state = State::Linked(session.clone());

@@ -162,6 +162,7 @@ fn optional_columns(schema: &ErpSchema) -> Vec<OptionalColumn> {
     let items = format!("{} Item", s.contract_doctype);
     let mut out: Vec<OptionalColumn> =
         schema.phone_fields.iter().map(|f| column(&schema.customer_doctype, f, "ERP_PHONE_FIELDS", None)).collect();
+    out.push(column(&schema.customer_doctype, super::customer::DISABLED, "ERP_CUSTOMER_DOCTYPE", None));
     if let Some(total) = &s.total_field {
         out.push(column(&s.contract_doctype, total, "ERP_CONTRACT_TOTAL_FIELD", None));
     }

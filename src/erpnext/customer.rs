@@ -7,6 +7,10 @@ use super::{ErpClient, ErpError, Fields, ListQuery, Row};
 use crate::config::ErpSchema;
 use crate::conversation::{CustomerRecord, passport::Passport};
 
+/// The standard Check field of a disabled Customer (erpnext/selling/doctype/customer/
+/// customer.json `disabled`, 0 or 1). Optional: a site's own customer doctype may lack it.
+pub const DISABLED: &str = "disabled";
+
 /// Outcome of writing the link field.
 #[derive(Debug)]
 pub enum LinkWrite {
@@ -18,8 +22,13 @@ pub enum LinkWrite {
 impl ErpClient {
     fn customer_fields(&self) -> Vec<String> {
         let s = self.schema();
-        let mut fields =
-            vec!["name".to_owned(), s.customer_name_field.clone(), s.passport_field.clone(), s.telegram_field.clone()];
+        let mut fields = vec![
+            "name".to_owned(),
+            s.customer_name_field.clone(),
+            s.passport_field.clone(),
+            s.telegram_field.clone(),
+            DISABLED.to_owned(),
+        ];
         for f in &s.phone_fields {
             if !fields.contains(f) {
                 fields.push(f.clone());
@@ -65,7 +74,8 @@ impl ErpClient {
         self.find_customer_by(&self.schema().telegram_field.clone(), &user_id.to_string()).await
     }
 
-    /// The Telegram chat of each of these customers that has one (bulk, for reminders).
+    /// The Telegram chat of each of these customers that has one and is not disabled (bulk,
+    /// for reminders).
     pub async fn telegram_links(
         &self,
         customers: &[String],
@@ -75,12 +85,15 @@ impl ErpClient {
         for batch in super::query::batches(customers, String::as_str, super::query::BULK_IN_BYTES) {
             let names: Vec<Value> = batch.iter().cloned().map(Value::from).collect();
             // At most one row per name: one page of the batch's size holds the answer.
-            let query = ListQuery::new(&s.customer_doctype, &["name", s.telegram_field.as_str()])
+            let query = ListQuery::new(&s.customer_doctype, &["name", s.telegram_field.as_str(), DISABLED])
                 .filter("name", "in", names)
                 .page_length(batch.len())
                 .limit(batch.len());
             for row in self.list::<Row>(&query).await? {
                 let record = record_from(s, &row);
+                if record.disabled {
+                    continue;
+                }
                 if let Some(chat) = record.telegram_id.and_then(|t| t.trim().parse::<i64>().ok()) {
                     links.insert(record.name, chat);
                 }
@@ -135,6 +148,17 @@ pub fn record_from(schema: &ErpSchema, doc: &impl Fields) -> CustomerRecord {
         passport: text(&schema.passport_field),
         phones: schema.phone_fields.iter().filter_map(|f| text(f)).collect(),
         telegram_id: text(&schema.telegram_field),
+        disabled: is_set(doc.field(DISABLED)),
+    }
+}
+
+/// A Check field's value as Frappe returns it: 0/1, and tolerated as a boolean or a string.
+fn is_set(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => matches!(s.trim(), "1" | "true"),
+        _ => false,
     }
 }
 
@@ -176,5 +200,17 @@ mod tests {
         assert_eq!(r.phones, vec!["+998901234567"]);
         assert_eq!(r.passport, None);
         assert!(r.is_linked_to(42) && !r.is_linked_elsewhere(42) && r.is_linked_elsewhere(43));
+        assert!(!r.disabled, "a missing disabled field is an enabled customer");
+    }
+
+    #[test]
+    fn disabled_is_read_in_each_shape_frappe_may_give() {
+        for (value, disabled) in
+            [(json!(1), true), (json!(0), false), (json!("1"), true), (json!(true), true), (json!(null), false)]
+        {
+            let doc = json!({"name": "C-1", "disabled": value});
+            let r = record_from(&schema(), doc.as_object().expect("object"));
+            assert_eq!(r.disabled, disabled, "{value}");
+        }
     }
 }

@@ -14,6 +14,7 @@ mod payments;
 pub use invoices::{Credit, Invoices};
 pub use outline::Outlines;
 pub use paid::PaidTotals;
+pub use payments::OnAccount;
 
 use std::collections::HashMap;
 

@@ -70,8 +70,9 @@ impl Deliverer {
             Ok(c) => c,
             Err(reason) => return Ok(Delivered::Dropped(reason)),
         };
-        let Some(chat_id) = self.linked_chat(&customer).await? else {
-            return Ok(Delivered::Dropped("customer has no Telegram link"));
+        let chat_id = match self.linked_chat(&customer).await? {
+            Ok(chat_id) => chat_id,
+            Err(reason) => return Ok(Delivered::Dropped(reason)),
         };
         if self.store.is_unreachable(chat_id).await? {
             return Ok(Delivered::Unreachable { chat_id });
@@ -101,9 +102,15 @@ impl Deliverer {
         Utc::now().with_timezone(&self.timezone).date_naive()
     }
 
-    async fn linked_chat(&self, customer: &str) -> Result<Option<i64>, Failure> {
+    /// The customer's chat, or why there is none to tell: a disabled customer has lost
+    /// access and hears nothing until the shop enables them again.
+    async fn linked_chat(&self, customer: &str) -> Result<Result<i64, &'static str>, Failure> {
         let record = self.erp.customer(customer).await?;
-        Ok(record.and_then(|r| r.telegram_id).and_then(|t| t.trim().parse().ok()))
+        Ok(match record {
+            Some(r) if r.disabled => Err("customer is disabled in ERPNext"),
+            Some(r) => r.telegram_id.and_then(|t| t.trim().parse().ok()).ok_or("customer has no Telegram link"),
+            None => Err("customer has no Telegram link"),
+        })
     }
 
     /// The contract's account as the views compute it, counting only the payments and credits
@@ -187,8 +194,12 @@ impl Deliverer {
         handled: Handled,
     ) -> Result<Msg, Failure> {
         let entries = self.erp.on_account(&pe.party).await?;
-        let credit =
-            entries.iter().filter(|p| upto.is_none_or(|u| posted_by(p.date, &p.name, u))).map(|p| p.amount).sum();
+        let credit = entries
+            .iter()
+            .map(|e| &e.payment)
+            .filter(|p| upto.is_none_or(|u| posted_by(p.date, &p.name, u)))
+            .map(|p| p.amount)
+            .sum();
         let notice =
             OnAccountNotice { amount, currency: pe.currency.clone().unwrap_or_default(), date: pe.date, credit };
         Ok(match handled {

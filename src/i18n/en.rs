@@ -48,6 +48,8 @@ pub(super) const WORDS: Words = Words {
     summary_contracts: "Contracts",
     summary_remaining: "Remaining to pay",
     summary_nearest: "Nearest payment",
+    summary_on_account: "Credit on your account (not yet allocated, taken into account above)",
+    on_account: "on account",
     page: "Page",
     doc_no: "No.",
     schedule_heads: ["#", "Due", "Amount", "Paid", "Status"],

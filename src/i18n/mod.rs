@@ -240,6 +240,10 @@ pub struct Words {
     pub summary_contracts: &'static str,
     pub summary_remaining: &'static str,
     pub summary_nearest: &'static str,
+    /// Money on the customer's account, not allocated to a contract (summary line).
+    pub summary_on_account: &'static str,
+    /// Marks a payment kept on account in the history (where a contract would be named).
+    pub on_account: &'static str,
     pub page: &'static str,
     pub doc_no: &'static str,
     /// Column heads of the schedule table: #, due date, amount, paid, status.

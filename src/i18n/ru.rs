@@ -48,6 +48,8 @@ pub(super) const WORDS: Words = Words {
     summary_contracts: "Договоров",
     summary_remaining: "Осталось оплатить",
     summary_nearest: "Ближайший платёж",
+    summary_on_account: "На вашем счёте (ещё не распределено по договорам, учтено выше)",
+    on_account: "на счёте",
     page: "Стр.",
     doc_no: "№",
     schedule_heads: ["№", "Срок", "Сумма", "Оплачено", "Статус"],

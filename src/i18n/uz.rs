@@ -48,6 +48,8 @@ pub(super) const WORDS: Words = Words {
     summary_contracts: "Shartnomalar",
     summary_remaining: "To'lanishi kerak",
     summary_nearest: "Eng yaqin to'lov",
+    summary_on_account: "Hisobingizda (shartnomalarga hali taqsimlanmagan, yuqorida hisobga olingan)",
+    on_account: "hisobda",
     page: "Sahifa",
     doc_no: "№",
     schedule_heads: ["№", "Muddat", "Summa", "To'langan", "Holat"],

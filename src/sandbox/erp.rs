@@ -328,6 +328,7 @@ impl FakeErp {
                 "custom_passport_series": passport,
                 "mobile_no": phone,
                 "custom_telegram_id": null,
+                "disabled": 0,
                 "docstatus": 0,
             }),
         );

@@ -21,15 +21,16 @@ pub async fn load(
 ) -> Result<Shown, ErpError> {
     let screen = |screen, contracts| Ok(Shown::Screen { screen, contracts });
     match view {
-        View::Summary | View::Upcoming => {
+        View::Summary => {
+            // Money on account is the customer's balance too; asked beside the contracts.
+            let (accounts, credit) = tokio::try_join!(accounts(erp, customer, today), erp.on_account(customer))?;
+            let names = accounts.iter().map(|a| a.row.name.clone()).collect();
+            screen(render::summary(lang, &accounts, &credit), Some(names))
+        }
+        View::Upcoming => {
             let accounts = accounts(erp, customer, today).await?;
             let names = accounts.iter().map(|a| a.row.name.clone()).collect();
-            let s = if *view == View::Summary {
-                render::summary(lang, &accounts)
-            } else {
-                render::upcoming(lang, &accounts, today)
-            };
-            screen(s, Some(names))
+            screen(render::upcoming(lang, &accounts, today), Some(names))
         }
         View::Contracts { page } => {
             let rows = erp.contracts_of(customer).await?;
@@ -53,10 +54,10 @@ pub async fn load(
             screen(s, None)
         }
         View::History => {
-            let rows = erp.contracts_of(customer).await?;
+            let (rows, credit) = tokio::try_join!(erp.contracts_of(customer), erp.on_account(customer))?;
             let names: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
             let payments = if names.is_empty() { Vec::new() } else { erp.payments_for(&names).await? };
-            screen(render::history(lang, &rows, &payments), Some(names))
+            screen(render::history(lang, &rows, &payments, &credit), Some(names))
         }
         View::Pdf(name) => {
             let Some(doc) = owned(erp.contract(name).await?, customer) else { return Ok(Shown::NotOwned) };

@@ -2,14 +2,19 @@
 //! welcome summary and the contract PDF — loaded from ERPNext ([`load`]) and rendered as
 //! Telegram HTML ([`render`], pure and unit-tested).
 //!
-//! ERPNext cost per view (requests; those on one line run concurrently):
-//! - summary, upcoming: contracts list with their schedule rows joined; then the paid totals
-//!   (summed by ERPNext, one row per contract) = 2 (for `/start` the first runs while the
-//!   customer is re-read: 3 with that re-read)
-//! - contract list: contracts list (+ paid totals of `Closed` contracts, if any) = 1–2
-//! - contract card, schedule, payments of one contract: contract ‖ payments = 2
-//! - payment history: contracts list; then payments = 2 (+1 per 40 contracts, +1 per 100 payments)
-//! - PDF: contract; then the print format = 2
+//! ERPNext cost per view (requests; `‖` runs concurrently, `;` waits). Every view also re-reads
+//! the customer beside its first request (a disabled customer loses access at once; the
+//! runner does it, not this module), which adds one request and no wait. "Invoices" is the
+//! lookup of the Sales Invoices made from the contracts, whose payments count for them.
+//! - summary: contracts with their schedule rows joined ‖ money on account; invoices; paid
+//!   totals (summed by ERPNext, one row per contract) = 4, in 3 waits (`/start`: 5 with the
+//!   re-read, which it makes anyway to check the link)
+//! - upcoming: contracts with schedules; invoices; paid totals = 3 (+1)
+//! - contract list: contracts (+ invoices and paid totals of `Closed` contracts, if any) = 1–3 (+1)
+//! - contract card, schedule, payments of one contract: contract ‖ invoices; payments = 3 (+1)
+//! - payment history: contracts ‖ money on account; invoices; payments = 4 (+1; +1 per 40
+//!   contracts, +1 per 100 payments)
+//! - PDF: contract; then the print format = 2 (+1)
 
 pub mod load;
 pub mod model;

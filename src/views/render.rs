@@ -8,7 +8,7 @@ use super::Screen;
 use super::model::{Account, PerCurrency};
 use crate::conversation::effect::InlineLabel;
 use crate::conversation::{Callback, ContractRef, Keyboard};
-use crate::erpnext::sales::{ContractDoc, ContractRow, PaymentRow};
+use crate::erpnext::sales::{ContractDoc, ContractRow, OnAccount, PaymentRow};
 use crate::format::split::{TELEGRAM_LIMIT, split_message};
 use crate::format::{date, escape_html as esc, money, money::Money};
 use crate::i18n::{self, Label, Lang, Msg, Words};
@@ -188,7 +188,7 @@ fn payment_line(p: &PaymentRow, currency: &str, lang: Lang, with_contract: bool)
     }
     parts.push(format!("{} {}", w.doc_no, esc(&p.name)));
     if with_contract {
-        parts.push(esc(&p.contract));
+        parts.push(if p.contract.is_empty() { w.on_account.to_owned() } else { esc(&p.contract) });
     }
     parts.join(" · ")
 }
@@ -212,17 +212,36 @@ pub fn contract_payments(lang: Lang, doc: &ContractDoc, payments: &[PaymentRow])
     screen(text, back)
 }
 
-pub fn history(lang: Lang, contracts: &[ContractRow], payments: &[PaymentRow]) -> Screen {
-    if payments.is_empty() {
+/// The currency of money on account: as paid, else that of the customer's contracts when they
+/// all share one.
+fn credit_currency(credit: &OnAccount, contracts: &[ContractRow]) -> String {
+    credit.currency.clone().unwrap_or_else(|| match contracts.split_first() {
+        Some((first, rest)) if rest.iter().all(|c| c.currency == first.currency) => first.currency.clone(),
+        _ => String::new(),
+    })
+}
+
+/// Every payment, newest first: those allocated to contracts and the money kept on account
+/// (marked so), summed per currency.
+pub fn history(lang: Lang, contracts: &[ContractRow], payments: &[PaymentRow], credit: &[OnAccount]) -> Screen {
+    if payments.is_empty() && credit.is_empty() {
         return plain(lang, Msg::NoPayments, Keyboard::None);
     }
     let w = i18n::words(lang);
-    let currency =
-        |name: &str| contracts.iter().find(|c| c.name == name).map(|c| c.currency.clone()).unwrap_or_default();
+    let on_account: std::collections::HashMap<&str, String> =
+        credit.iter().map(|c| (c.payment.name.as_str(), credit_currency(c, contracts))).collect();
+    let currency = |p: &PaymentRow| match contracts.iter().find(|c| c.name == p.contract) {
+        Some(c) => c.currency.clone(),
+        None if p.contract.is_empty() => on_account.get(p.name.as_str()).cloned().unwrap_or_default(),
+        None => String::new(),
+    };
+    let mut listed: Vec<&PaymentRow> = payments.iter().chain(credit.iter().map(|c| &c.payment)).collect();
+    // Posting order (date, then name), allocations before an on-account rest of one entry.
+    listed.sort_by(|a, b| (a.date, &a.name, a.contract.is_empty()).cmp(&(b.date, &b.name, b.contract.is_empty())));
     let mut text = format!("<b>{}</b>\n", w.history_title);
     let mut sums = PerCurrency::default();
-    for p in &shown_payments(payments.iter().rev(), |p| currency(&p.contract)) {
-        let cur = currency(&p.contract);
+    for p in &shown_payments(listed.into_iter().rev(), currency) {
+        let cur = currency(p);
         text.push_str(&payment_line(p, &cur, lang, true));
         text.push('\n');
         sums.add(&cur, p.amount);
@@ -264,14 +283,26 @@ pub fn upcoming(lang: Lang, accounts: &[Account], today: NaiveDate) -> Screen {
     screen(text, Keyboard::None)
 }
 
-pub fn summary(lang: Lang, accounts: &[Account]) -> Screen {
-    if accounts.is_empty() {
+/// The `/start` summary. Money on account is the customer's: it is taken off what remains to
+/// pay (per currency, never below zero) and named on a line of its own.
+pub fn summary(lang: Lang, accounts: &[Account], credit: &[OnAccount]) -> Screen {
+    if accounts.is_empty() && credit.is_empty() {
         return plain(lang, Msg::NoContracts, Keyboard::None);
     }
     let w = i18n::words(lang);
+    let rows: Vec<ContractRow> = accounts.iter().map(|a| a.row.clone()).collect();
+    let mut on_account = PerCurrency::default();
+    for c in credit {
+        let cur = credit_currency(c, &rows);
+        on_account.add(&cur, money::round(c.payment.amount, &cur));
+    }
     let mut remaining = PerCurrency::default();
     for a in accounts {
         remaining.add(&a.row.currency, a.remaining());
+    }
+    for (cur, held) in &on_account.0 {
+        let left = remaining.0.entry(cur.clone()).or_default();
+        *left = (*left - *held).max(Money::ZERO);
     }
     let mut text = format!(
         "{}: <b>{}</b>\n{}: <b>{}</b>",
@@ -280,6 +311,9 @@ pub fn summary(lang: Lang, accounts: &[Account]) -> Screen {
         w.summary_remaining,
         totals(&remaining, lang)
     );
+    if !on_account.is_zero() {
+        text.push_str(&format!("\n{}: <b>{}</b>", w.summary_on_account, totals(&on_account, lang)));
+    }
     let nearest = accounts
         .iter()
         .filter_map(|a| ledger::next_due(&a.lines).map(|l| (a, l)))

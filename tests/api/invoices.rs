@@ -219,6 +219,28 @@ async fn a_payment_on_account_is_told_as_credit_on_the_account() {
 }
 
 #[tokio::test]
+async fn money_on_account_is_in_the_history_and_lowers_the_balance_of_the_summary() {
+    let (env, app) = linked_env().await;
+    env.erp.insert(
+        "Payment Entry",
+        json!({"name": "ACC-PAY-2026-00701", "docstatus": 1, "payment_type": "Receive", "party_type": "Customer",
+               "party": CUSTOMER, "posting_date": day(-5), "mode_of_payment": "Cash", "paid_amount": 400_000.0,
+               "unallocated_amount": 400_000.0, "paid_from_account_currency": "UZS", "references": []}),
+    );
+    let history = menu(&env, &app, Label::PaymentHistory).await;
+    assert!(history.contains("400 000 сум</b> · Cash · № ACC-PAY-2026-00701 · на счёте"), "{history}");
+    assert!(history.contains("Оплачено: <b>3 400 000 сум</b>"), "{history}");
+    assert_eq!(app.post(&updates::command(env.uid(), USER, "/start")).await, StatusCode::OK);
+    let summary = env.last_text(USER);
+    // 6 000 000 − 3 000 000 paid on the order − 400 000 on account.
+    assert!(summary.contains("Осталось оплатить: <b>2 600 000 сум</b>"), "{summary}");
+    assert!(
+        summary.contains("На вашем счёте (ещё не распределено по договорам, учтено выше): <b>400 000 сум</b>"),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
 async fn an_amended_contract_is_announced_as_replacing_the_cancelled_one_with_its_schedule() {
     let (env, app) = linked_env().await;
     env.erp.set_field("Sales Order", ORDER, "docstatus", json!(2));

@@ -7,6 +7,7 @@ mod common;
 mod helpers;
 
 mod account;
+mod disabled;
 mod events;
 mod fixtures;
 mod invoices;

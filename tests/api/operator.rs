@@ -33,9 +33,9 @@ async fn check_reports_each_dependency_on_one_line() {
             && lines[last].1.starts_with("telegram:")
     );
     assert!(lines[last].1.contains("@test_bot"), "{lines:?}");
-    // One line per optional column: the fixture's two phone fields and custom total, the
-    // mark-up, down payment, IMEI and notes fields.
-    assert_eq!(middle.len(), 7, "{lines:?}");
+    // One line per optional column: the fixture's two phone fields, the customer's standard
+    // `disabled`, the custom total, the mark-up, down payment, IMEI and notes fields.
+    assert_eq!(middle.len(), 8, "{lines:?}");
     assert!(middle.iter().all(|(_, t)| t.starts_with("erpnext: optional ") && t.ends_with(": present")), "{lines:?}");
 }
 

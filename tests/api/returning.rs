@@ -36,13 +36,13 @@ async fn an_emptied_redis_restores_the_session_from_erpnext() {
     let texts = env.texts(USER);
     assert!(texts[texts.len() - 1].starts_with("👋"), "welcome back: {texts:?}");
     let lookups = env.erp.requests();
-    assert_eq!(lookups.len(), 2, "a lookup by Telegram id, then the contracts: {lookups:?}");
+    assert_eq!(lookups.len(), 3, "a lookup by Telegram id, then the contracts and money on account: {lookups:?}");
     let filters = lookups[0].body.as_ref().map(|b| b["filters"].to_string()).unwrap_or_default();
     assert!(filters.contains("custom_telegram_id"), "{lookups:?}");
     // The session is stored again: the next message needs no lookup.
     app.post(&updates::command(env.uid(), USER, "/menu")).await;
     assert_eq!(env.last_text(USER), say(Msg::Menu));
-    assert_eq!(env.erp.request_count(), 2);
+    assert_eq!(env.erp.request_count(), 3);
 }
 
 #[tokio::test]
@@ -74,9 +74,9 @@ async fn start_sends_one_welcome_with_the_summary_read_while_the_link_is_checked
     assert_eq!(sends.len(), 1, "welcome and summary are one message: {sends:?}");
     let text = sends[0].params["text"].as_str().unwrap_or_default();
     assert!(text.starts_with("👋") && text.contains("Договоров: <b>2</b>"), "{text}");
-    // Customer ‖ contracts with their schedules, then their invoices, then payments: three
-    // waits of 150 ms, not four.
-    assert_eq!(env.erp.request_count(), 4, "{:?}", env.erp.requests());
+    // Customer ‖ contracts with their schedules ‖ money on account, then their invoices, then
+    // payments: five requests in three waits of 150 ms, not four.
+    assert_eq!(env.erp.request_count(), 5, "{:?}", env.erp.requests());
     assert!(took < std::time::Duration::from_millis(590), "the summary is read while the link is checked: {took:?}");
 }
 

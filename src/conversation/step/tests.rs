@@ -26,6 +26,7 @@ fn record(telegram: Option<&str>) -> CustomerRecord {
         passport: Some("AB1234567".into()),
         phones: vec!["+998 90 123-45-67".into()],
         telegram_id: telegram.map(str::to_owned),
+        disabled: false,
     }
 }
 
@@ -688,3 +689,5 @@ fn reminders_are_switched_off_and_on_from_the_menu() {
     assert!(!before_linking.reminders_off);
     assert_eq!(effects, vec![reply(Msg::AskPassport, Keyboard::Remove)]);
 }
+
+mod disabled;

@@ -32,6 +32,7 @@ fn the_optional_columns_are_the_configured_custom_ones_and_the_phones() {
     let want = [
         "Customer.custom_phone_1",
         "Customer.mobile_no",
+        "Customer.disabled",
         "Sales Order.custom_total_with_markup",
         "Sales Order.custom_total_interest",
         "Sales Order.custom_downpayment_amount",

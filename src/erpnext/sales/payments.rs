@@ -203,9 +203,16 @@ impl ErpClient {
 
     /// The customer's submitted incoming payments with an unallocated rest: money on account
     /// (a cash desk's advance booked without a contract), oldest first. `amount` is the rest.
-    pub async fn on_account(&self, customer: &str) -> Result<Vec<PaymentRow>, ErpError> {
+    pub async fn on_account(&self, customer: &str) -> Result<Vec<OnAccount>, ErpError> {
         let s = self.sales();
-        let fields = ["name", "posting_date", "mode_of_payment", "unallocated_amount", "reference_no"];
+        let fields = [
+            "name",
+            "posting_date",
+            "mode_of_payment",
+            "unallocated_amount",
+            "reference_no",
+            "paid_from_account_currency",
+        ];
         let query = ListQuery::new(&s.payment_doctype, &fields)
             .filter("docstatus", "=", 1)
             .filter("payment_type", "=", "Receive")
@@ -218,7 +225,7 @@ impl ErpClient {
         Ok(rows
             .iter()
             .filter_map(|r| {
-                Some(PaymentRow {
+                let payment = PaymentRow {
                     name: text(r, "name")?,
                     contract: String::new(),
                     date: date(r, "posting_date"),
@@ -226,11 +233,21 @@ impl ErpClient {
                     amount: money(r, "unallocated_amount"),
                     reference_no: text(r, "reference_no"),
                     credit: false,
-                })
+                };
+                Some(OnAccount { payment, currency: text(r, "paid_from_account_currency") })
             })
-            .filter(|p| p.amount.is_positive())
+            .filter(|p| p.payment.amount.is_positive())
             .collect())
     }
+}
+
+/// Money on the customer's account: the unallocated rest of an incoming payment (`payment`,
+/// with no contract and the rest as its amount), in the currency it was paid in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OnAccount {
+    pub payment: PaymentRow,
+    /// `paid_from_account_currency` (the customer's receivable account), when the site gives it.
+    pub currency: Option<String>,
 }
 
 /// One list row as allocations to contracts (none when it references nothing asked about).

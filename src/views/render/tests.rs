@@ -2,6 +2,7 @@ use chrono::NaiveDate;
 
 use super::*;
 use crate::erpnext::sales::ItemLine;
+use crate::erpnext::sales::OnAccount;
 use crate::ledger::Instalment;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -145,7 +146,7 @@ fn a_long_payment_history_is_split_under_the_limit() {
             )
         })
         .collect();
-    let s = history(Lang::Uz, &[row("SO-2026-00001", 500_000_000)], &payments);
+    let s = history(Lang::Uz, &[row("SO-2026-00001", 500_000_000)], &payments, &[]);
     assert!(s.chunks.len() > 1);
     for chunk in &s.chunks {
         assert!(crate::format::split::visible_len(chunk) <= TELEGRAM_LIMIT);
@@ -180,7 +181,7 @@ fn upcoming_lists_overdue_then_the_next_30_days_nearest_first() {
 fn the_summary_counts_contracts_and_names_the_nearest_payment() {
     let today = d(2026, 2, 1);
     let a = Account::new(row("SO-A", 16_250_000), &[], &doc_with_markup().schedule, today);
-    let text = summary(Lang::En, &[a]).chunks.join("\n");
+    let text = summary(Lang::En, &[a], &[]).chunks.join("\n");
     assert!(text.contains("Contracts: <b>1</b>"));
     assert!(text.contains("Remaining to pay: <b>16 250 000 so'm</b>"));
     assert!(text.contains("Nearest payment: 15.02.2026 — 2 000 000 so'm"), "{text}");
@@ -191,7 +192,7 @@ fn currencies_are_never_added_together() {
     let today = d(2026, 2, 1);
     let usd = ContractRow { currency: "USD".into(), ..row("SO-USD", 1_000) };
     let accounts = [Account::new(row("SO-A", 2_000_000), &[], &[], today), Account::new(usd, &[], &[], today)];
-    let text = summary(Lang::En, &accounts).chunks.join("\n");
+    let text = summary(Lang::En, &accounts, &[]).chunks.join("\n");
     assert!(text.contains("2 000 000 so'm") && text.contains("$1 000"), "{text}");
 }
 
@@ -212,3 +213,50 @@ fn the_contract_list_pages_with_prev_and_next() {
 
 #[path = "tests_money.rs"]
 mod money_shown;
+
+fn on_account(name: &str, date: NaiveDate, amount: i64, currency: Option<&str>) -> OnAccount {
+    OnAccount {
+        payment: PaymentRow { contract: String::new(), ..payment(name, "", date, amount) },
+        currency: currency.map(str::to_owned),
+    }
+}
+
+#[test]
+fn money_on_account_lowers_what_remains_and_is_named_in_the_summary() {
+    let today = d(2026, 2, 1);
+    let a = Account::new(row("SO-A", 16_250_000), &[], &doc_with_markup().schedule, today);
+    let credit = [on_account("ACC-PAY-2026-00900", d(2026, 1, 20), 250_000, None)];
+    let text = summary(Lang::En, &[a], &credit).chunks.join("\n");
+    assert!(text.contains("Remaining to pay: <b>16 000 000 so'm</b>"), "{text}");
+    assert!(
+        text.contains("Credit on your account (not yet allocated, taken into account above): <b>250 000 so'm</b>"),
+        "{text}"
+    );
+}
+
+#[test]
+fn credit_beyond_the_debt_leaves_nothing_to_pay_and_a_customer_with_only_credit_sees_it() {
+    let today = d(2026, 2, 1);
+    let a = Account::new(row("SO-A", 100_000), &[], &[], today);
+    let credit = [on_account("ACC-PAY-2026-00901", d(2026, 1, 20), 300_000, Some("UZS"))];
+    let text = summary(Lang::En, &[a], &credit).chunks.join("\n");
+    assert!(text.contains("Remaining to pay: <b>0 so'm</b>") && text.contains("<b>300 000 so'm</b>"), "{text}");
+    let alone = summary(Lang::En, &[], &credit).chunks.join("\n");
+    assert!(alone.contains("Contracts: <b>0</b>") && alone.contains("<b>300 000 so'm</b>"), "{alone}");
+}
+
+#[test]
+fn the_history_lists_money_on_account_in_posting_order_and_counts_it() {
+    let payments = [
+        payment("ACC-PAY-2026-00001", "SO-A", d(2026, 1, 5), 1_000_000),
+        payment("ACC-PAY-2026-00003", "SO-A", d(2026, 1, 25), 500_000),
+    ];
+    let credit = [on_account("ACC-PAY-2026-00002", d(2026, 1, 15), 200_000, Some("UZS"))];
+    let text = history(Lang::Ru, &[row("SO-A", 16_250_000)], &payments, &credit).chunks.join("\n");
+    let at = |n: &str| text.find(n).unwrap_or_else(|| panic!("{n} missing in {text}"));
+    assert!(at("00003") < at("00002") && at("00002") < at("00001"), "newest first: {text}");
+    assert!(text.contains("200 000 сум</b> · Cash · № ACC-PAY-2026-00002 · на счёте"), "{text}");
+    assert!(text.contains("Оплачено: <b>1 700 000 сум</b>"), "{text}");
+    let only = history(Lang::En, &[], &[], &credit).chunks.join("\n");
+    assert!(only.contains("on account") && !only.contains("No payments"), "{only}");
+}

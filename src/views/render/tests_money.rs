@@ -65,7 +65,7 @@ fn upcoming_rows_add_up_to_their_total() {
     // Rows 3 to 5 overdue, the last one (999 999.90) due in 26 days: 1 000 000 each.
     assert_eq!(text.matches("— 1 000 000 so'm").count(), 4, "{text}");
     assert!(text.contains("Total: <b>4 000 000 so'm</b>"), "{text}");
-    let summary = summary(Lang::En, &[Account::new(doc.row.clone(), &[], &doc.schedule, today)]).chunks.join("\n");
+    let summary = summary(Lang::En, &[Account::new(doc.row.clone(), &[], &doc.schedule, today)], &[]).chunks.join("\n");
     assert!(summary.contains("Remaining to pay: <b>6 000 000 so'm</b>"), "{summary}");
 }
 
@@ -122,7 +122,7 @@ fn listed_payments_add_up_to_the_paid_total_with_the_remainder_last() {
     let payments: Vec<PaymentRow> = (1..=3)
         .map(|i| PaymentRow { amount: Money(33_333_333), ..payment(&format!("PE-{i}"), "SO-A", d(2026, 1, i), 0) })
         .collect();
-    let text = history(Lang::En, &[row("SO-A", 1_000_000)], &payments).chunks.join("\n");
+    let text = history(Lang::En, &[row("SO-A", 1_000_000)], &payments, &[]).chunks.join("\n");
     // 999 999.99 paid: 333 333 and 333 333 listed first (newest first), the oldest takes 333 334.
     let oldest = text.find("01.01.2026 · <b>333 334 so'm</b>").expect("the remainder on the last line");
     assert!(text.find("03.01.2026 · <b>333 333 so'm</b>") < Some(oldest), "{text}");
