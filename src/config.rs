@@ -46,6 +46,9 @@ pub const KEYS: &[&str] = &[
     "ERP_PRINT_FORMAT",
     "REDIS_URL",
     "REDIS_KEY_PREFIX",
+    "REDIS_SENTINELS",
+    "REDIS_SENTINEL_MASTER",
+    "REDIS_RETRY_SECS",
     "LISTEN_ADDR",
     "LOG_FORMAT",
     "AUTH_REQUIRE_PHONE",
@@ -63,6 +66,9 @@ pub const KEYS: &[&str] = &[
     "EVENT_WORKERS",
     "EVENT_CLAIM_IDLE_SECS",
     "EVENT_MAX_ATTEMPTS",
+    "EVENT_RECONCILE_SECS",
+    "EVENT_RECONCILE_LOOKBACK_SECS",
+    "REPLICA_ID",
 ];
 
 /// The variable naming the optional TOML file; it is not itself read from the file.
@@ -107,6 +113,15 @@ pub struct EventsConfig {
     pub claim_idle: Duration,
     /// Attempts before an event is parked for an operator.
     pub max_attempts: u32,
+    /// How often the catch-up reconciler reads ERPNext for events the webhooks never
+    /// delivered; `None` (0): never.
+    pub reconcile_every: Option<Duration>,
+    /// On the very first start (no checkpoint in Redis), how far back the reconciler begins:
+    /// zero means "now", so no history is flooded onto customers.
+    pub reconcile_lookback: Duration,
+    /// This replica's stable name (consumer in the event group, heartbeat); `None`: the host
+    /// name, which compose keeps across restarts.
+    pub replica_id: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -177,8 +192,29 @@ pub struct SalesSchema {
 
 #[derive(Clone, Debug)]
 pub struct RedisConfig {
+    /// With Sentinels, only the database, user and password are taken from it.
     pub url: Secret,
     pub key_prefix: String,
+    /// `host:port` of each Sentinel; empty: connect to `url` directly.
+    pub sentinels: Vec<String>,
+    /// The master's name the Sentinels know.
+    pub sentinel_master: String,
+    /// How long the update path keeps retrying an unavailable Redis (bounded backoff) before
+    /// it gives up and lets Telegram redeliver: inside Telegram's 60 s webhook timeout.
+    pub retry_for: Duration,
+}
+
+impl RedisConfig {
+    /// One Redis at `url`, no Sentinels, the default retry window (tools, tests, the demo).
+    pub fn direct(url: Secret, key_prefix: &str) -> RedisConfig {
+        RedisConfig {
+            url,
+            key_prefix: key_prefix.to_owned(),
+            sentinels: Vec::new(),
+            sentinel_master: "mymaster".into(),
+            retry_for: Duration::from_secs(30),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

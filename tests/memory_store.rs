@@ -25,7 +25,7 @@ use redis::Value;
 
 fn store(url: &str) -> Store {
     let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
-    Store::new(&RedisConfig { url: Secret::new(url), key_prefix: prefix }).expect("build the store")
+    Store::new(&RedisConfig::direct(Secret::new(url), &prefix)).expect("build the store")
 }
 
 /// Runs `scenario` on the in-memory server and on a real redis-server; both must observe the

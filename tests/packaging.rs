@@ -123,3 +123,26 @@ fn the_compose_file_is_well_formed_and_names_only_known_variables() {
     assert!(compose.contains("http://127.0.0.1:8080/readyz"));
     assert!(compose.contains("\"127.0.0.1:8080:8080\""), "published on loopback only, for the proxy");
 }
+
+/// README.md, `.env.example` and the configuration code list the same variables.
+#[test]
+fn readme_env_example_and_config_name_the_same_variables() {
+    let readme = read("README.md");
+    let example = read(".env.example");
+    let extra = ["RUST_LOG", erpnext_bot::config::CONFIG_FILE_VAR];
+    let in_example: Vec<&str> = example
+        .lines()
+        .filter_map(|l| l.split_once('=').map(|(k, _)| k.trim()))
+        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .collect();
+    for key in erpnext_bot::config::KEYS.iter().chain(extra.iter()) {
+        assert!(in_example.contains(key), ".env.example lacks {key}");
+        assert!(readme.contains(&format!("| `{key}` |")), "README's configuration table lacks {key}");
+    }
+    for key in &in_example {
+        assert!(
+            erpnext_bot::config::KEYS.contains(key) || extra.contains(key),
+            ".env.example sets {key}, which the service does not read"
+        );
+    }
+}

@@ -143,7 +143,25 @@ impl Validator {
         let redis = RedisConfig {
             url: Secret::new(self.text("REDIS_URL", "redis://127.0.0.1:6379/0")),
             key_prefix: self.text("REDIS_KEY_PREFIX", "erpbot"),
+            sentinels: self
+                .text("REDIS_SENTINELS", "")
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            sentinel_master: self.text("REDIS_SENTINEL_MASTER", "mymaster"),
+            retry_for: Duration::from_secs(self.positive("REDIS_RETRY_SECS", 30u64, 50)),
         };
+        if let Some(bad) = redis.sentinels.iter().find(|s| !is_host_port(s)) {
+            let bad = bad.clone();
+            self.problem(
+                "REDIS_SENTINELS",
+                format!("{bad:?} is not host:port (e.g. sentinel-1:26379,sentinel-2:26379)"),
+            );
+        }
+        if redis.sentinel_master.trim().is_empty() || redis.sentinel_master.contains(char::is_whitespace) {
+            self.problem("REDIS_SENTINEL_MASTER", "must be a name without spaces");
+        }
         if !redis.url.expose().starts_with("redis://") && !redis.url.expose().starts_with("rediss://") {
             self.problem("REDIS_URL", "must start with redis:// (e.g. redis://127.0.0.1:6379/0)");
         }
@@ -178,7 +196,27 @@ impl Validator {
             },
             claim_idle: Duration::from_secs(self.positive("EVENT_CLAIM_IDLE_SECS", 60u64, 3600)),
             max_attempts: self.positive("EVENT_MAX_ATTEMPTS", 5u32, 100),
+            reconcile_every: {
+                let secs = self.parsed("EVENT_RECONCILE_SECS", 60u64, "a whole number");
+                if secs > 86_400 {
+                    self.problem("EVENT_RECONCILE_SECS", "must be between 0 and 86400");
+                }
+                (secs > 0).then(|| Duration::from_secs(secs))
+            },
+            reconcile_lookback: {
+                let secs = self.parsed("EVENT_RECONCILE_LOOKBACK_SECS", 0u64, "a whole number");
+                if secs > 30 * 86_400 {
+                    self.problem("EVENT_RECONCILE_LOOKBACK_SECS", "must be between 0 and 2592000 (30 days)");
+                }
+                Duration::from_secs(secs)
+            },
+            replica_id: self.get("REPLICA_ID").map(str::to_owned),
         };
+        if let Some(id) = &events.replica_id {
+            if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+                self.problem("REPLICA_ID", "must be at most 64 letters, digits, '-', '_' or '.'");
+            }
+        }
 
         Some(Config {
             telegram: TelegramConfig {
@@ -325,4 +363,12 @@ impl Validator {
 
 fn is_field_name(s: &str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// `host:port` with a non-empty host and a port number.
+fn is_host_port(s: &str) -> bool {
+    match s.rsplit_once(':') {
+        Some((host, port)) => !host.trim().is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0),
+        None => false,
+    }
 }

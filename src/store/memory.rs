@@ -33,7 +33,7 @@
 //! use erpnext_bot::{config::RedisConfig, secret::Secret, store::Store, store::memory::MemoryRedis};
 //!
 //! let memory = MemoryRedis::start().await?; // keep it: dropping it stops the server
-//! let config = RedisConfig { url: Secret::new(memory.url()), key_prefix: "demo".into() };
+//! let config = RedisConfig::direct(Secret::new(memory.url()), "demo");
 //! let store = Store::new(&config)?;
 //! store.ping().await?;
 //! # Ok(())

@@ -163,7 +163,7 @@ const BUSY_400_MS: &str = "local t0 = redis.call('TIME') local s = t0[1] * 10000
 async fn a_busy_redis_answering_a_finished_block_late_does_not_fail_the_event_queue_read() {
     use erpnext_bot::{config::RedisConfig, events::queue::Queue, secret::Secret, store};
     let redis = crate::common::redis::TestRedis::start().await;
-    let config = RedisConfig { url: Secret::new(redis.url()), key_prefix: "busy".into() };
+    let config = RedisConfig::direct(Secret::new(redis.url()), "busy");
     let queue = Queue::new(store::Store::new(&config).expect("store"));
     queue.ensure_group().await.expect("group");
     // The first read opens the pooled connection; the busy ones below find it open.
