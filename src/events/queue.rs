@@ -74,7 +74,7 @@ impl Queue {
             })
             .await;
         match result {
-            Err(StoreError::Unavailable(m)) if m.contains("BUSYGROUP") => Ok(()),
+            Err(StoreError::Refused(m)) if m.contains("BUSYGROUP") => Ok(()),
             other => other,
         }
     }

@@ -75,7 +75,7 @@ impl Store {
         let (update, lock_key, chat_key) =
             (self.keys.update(update_id), self.keys.chat_lock(lock.chat_id()), self.keys.chat(lock.chat_id()));
         let fields = chat.map(encode);
-        self.run::<()>(|| {
+        self.run_retrying::<()>("end_update", || {
             let mut p = redis::pipe();
             if let Some(fields) = &fields {
                 p.cmd("HSET").arg(&chat_key);
@@ -94,7 +94,7 @@ impl Store {
     /// Gives the update back (Telegram's redelivery is processed) and releases the lock.
     pub async fn abort(&self, update_id: i64, lock: ChatLock) -> Result<(), StoreError> {
         let (update, lock_key) = (self.keys.update(update_id), self.keys.chat_lock(lock.chat_id()));
-        self.run::<()>(|| {
+        self.run_retrying::<()>("abort_update", || {
             let mut p = redis::pipe();
             p.cmd("DEL").arg(&update).ignore();
             p.cmd("EVAL").arg(UNLOCK).arg(1).arg(&lock_key).arg(lock.token()).ignore();

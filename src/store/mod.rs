@@ -12,6 +12,7 @@ pub mod chat;
 pub mod keys;
 pub mod lock;
 pub mod memory;
+pub mod retry;
 pub mod updates;
 
 use std::time::Duration;
@@ -45,17 +46,45 @@ pub const BLOCKING_RESPONSE_TIMEOUT: Duration = Duration::from_millis(MAX_BLOCK_
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Redis cannot be reached, dropped the connection, or is not serving yet (loading,
+    /// a replica after a failover): worth retrying.
     #[error("redis unavailable: {0}")]
     Unavailable(String),
     #[error("redis did not answer within {0:?}")]
     Timeout(Duration),
+    /// Redis answered with an error that a retry will not change (a script error, a wrong
+    /// type, `BUSYGROUP`).
+    #[error("redis refused the command: {0}")]
+    Refused(String),
     #[error("chat {0} is busy with another update")]
     Busy(i64),
 }
 
+impl StoreError {
+    /// Whether trying again later can succeed: Redis was unreachable, slow, or not serving.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Timeout(_))
+    }
+}
+
 impl From<redis::RedisError> for StoreError {
     fn from(e: redis::RedisError) -> Self {
-        StoreError::Unavailable(e.to_string())
+        use redis::{ErrorKind, RetryMethod, ServerErrorKind};
+        let not_serving = matches!(
+            e.kind(),
+            ErrorKind::Server(
+                ServerErrorKind::BusyLoading
+                    | ServerErrorKind::ReadOnly
+                    | ServerErrorKind::MasterDown
+                    | ServerErrorKind::TryAgain
+                    | ServerErrorKind::ClusterDown
+            )
+        );
+        if not_serving || e.is_io_error() || e.is_timeout() || !matches!(e.retry_method(), RetryMethod::NoRetry) {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Refused(e.to_string())
+        }
     }
 }
 
@@ -97,6 +126,7 @@ pub struct Store {
     client: redis::Client,
     shared: Arc<tokio::sync::OnceCell<ConnectionManager>>,
     keys: Keys,
+    retry_for: Duration,
 }
 
 impl Store {
@@ -121,7 +151,13 @@ impl Store {
             .build()
             .map_err(|e| bad_url(&e))?;
         let client = redis::Client::open(config.url.expose()).map_err(|e| bad_url(&e))?;
-        Ok(Self { pool, client, shared: Arc::default(), keys: Keys::new(&config.key_prefix) })
+        Ok(Self {
+            pool,
+            client,
+            shared: Arc::default(),
+            keys: Keys::new(&config.key_prefix),
+            retry_for: config.retry_for,
+        })
     }
 
     pub fn keys(&self) -> &Keys {
@@ -151,6 +187,33 @@ impl Store {
             Ok::<T, StoreError>(value)
         };
         tokio::time::timeout(OP_TIMEOUT, work).await.map_err(|_| StoreError::Timeout(OP_TIMEOUT))?
+    }
+
+    /// Runs one command (or pipeline) like [`Store::run`], retried with bounded backoff while
+    /// Redis is unavailable, for up to `REDIS_RETRY_SECS` ([`retry`]): a Redis restart or a
+    /// failover is waited out instead of failing the update. `what` names the operation in
+    /// the metric `erpbot_redis_retries_total` and in logs. The pipeline must be safe to send
+    /// twice: its first sending may have been carried out with only the answer lost.
+    pub(crate) async fn run_retrying<T: redis::FromRedisValue>(
+        &self,
+        what: &'static str,
+        cmd: impl FnOnce() -> redis::Pipeline,
+    ) -> Result<T, StoreError> {
+        let pipe = cmd();
+        retry::retrying(what, self.retry_for, || async {
+            let work = async {
+                let mut conn = self.shared().await?;
+                let value: T = pipe.query_async(&mut conn).await?;
+                Ok::<T, StoreError>(value)
+            };
+            tokio::time::timeout(OP_TIMEOUT, work).await.map_err(|_| StoreError::Timeout(OP_TIMEOUT))?
+        })
+        .await
+    }
+
+    /// How long [`Store::run_retrying`] keeps trying (`REDIS_RETRY_SECS`).
+    pub fn retry_for(&self) -> Duration {
+        self.retry_for
     }
 
     /// Runs a blocking command on a pooled connection of its own; `block` is how long Redis

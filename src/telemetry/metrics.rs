@@ -84,3 +84,13 @@ pub fn reminders(result: &'static str, n: usize) {
 pub fn login(result: &'static str) {
     counter!("erpbot_logins_total", "result" => result).increment(1);
 }
+
+/// A Redis operation that failed transiently and is tried again (`op`: which one).
+pub fn redis_retry(op: &'static str) {
+    counter!("erpbot_redis_retries_total", "op" => op).increment(1);
+}
+
+/// A Redis operation that stayed unavailable for the whole retry window.
+pub fn redis_gave_up(op: &'static str) {
+    counter!("erpbot_redis_gave_up_total", "op" => op).increment(1);
+}
