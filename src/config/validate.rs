@@ -212,10 +212,10 @@ impl Validator {
             },
             replica_id: self.get("REPLICA_ID").map(str::to_owned),
         };
-        if let Some(id) = &events.replica_id {
-            if id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-                self.problem("REPLICA_ID", "must be at most 64 letters, digits, '-', '_' or '.'");
-            }
+        if let Some(id) = &events.replica_id
+            && (id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        {
+            self.problem("REPLICA_ID", "must be at most 64 letters, digits, '-', '_' or '.'");
         }
 
         Some(Config {

@@ -41,11 +41,11 @@ where
             tracing::debug!(op = what, error = %e, pause_ms = pause.as_millis() as u64, "redis unavailable; trying again");
         })
         .await;
-    if let Err(e) = &result {
-        if e.is_transient() {
-            metrics::redis_gave_up(what);
-            tracing::warn!(op = what, error = %e, waited_ms = started.elapsed().as_millis() as u64, "redis stayed unavailable for the whole retry window");
-        }
+    if let Err(e) = &result
+        && e.is_transient()
+    {
+        metrics::redis_gave_up(what);
+        tracing::warn!(op = what, error = %e, waited_ms = started.elapsed().as_millis() as u64, "redis stayed unavailable for the whole retry window");
     }
     result
 }
