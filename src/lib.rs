@@ -13,6 +13,7 @@ pub mod format;
 pub mod http;
 pub mod i18n;
 pub mod ledger;
+pub mod lifecycle;
 pub mod reminders;
 pub mod sandbox;
 pub mod secret;

@@ -11,6 +11,7 @@ use crate::conversation::{Policy, runner::Runner};
 use crate::erpnext::ErpClient;
 use crate::events::{deliver::Deliverer, queue::Queue, worker::Worker};
 use crate::http::{self, AppState};
+use crate::lifecycle::Lifecycle;
 use crate::reminders::scheduler::Scheduler;
 use crate::store::Store;
 use crate::telegram::TelegramClient;
@@ -82,7 +83,7 @@ impl Application {
             config: config.events.clone(),
         };
         let state = AppState {
-            runner: Arc::new(runner),
+            updates: Lifecycle { runner: Arc::new(runner), store: clients.store.clone() },
             store: clients.store.clone(),
             telegram_secret: secret,
             erp_secrets: config.erp.webhook_secrets.clone().into(),

@@ -20,7 +20,7 @@ use erpnext_bot::reminders::ledger::Records;
 use erpnext_bot::reminders::limiter::Limiter;
 use erpnext_bot::secret::Secret;
 use erpnext_bot::store::memory::MemoryRedis;
-use erpnext_bot::store::{Begin, ChatFlags, Store, StoreError};
+use erpnext_bot::store::{Begin, ChatFlags, Lease, Store, StoreError};
 use redis::Value;
 
 fn store(url: &str) -> Store {
@@ -51,10 +51,10 @@ fn describe(begin: &Begin) -> String {
     }
 }
 
-async fn started(store: &Store, update: i64, chat: i64) -> erpnext_bot::store::ChatLock {
-    match store.begin(update, chat, Lang::Uz).await.expect("begin") {
-        Begin::Started { lock, .. } => lock,
-        other => panic!("update {update} did not start: {other:?}"),
+async fn started(store: &Store, lease: &Lease) -> String {
+    match store.begin(lease, Lang::Uz).await.expect("begin") {
+        Begin::Started { loaded } => loaded.rev,
+        other => panic!("update {} did not start: {other:?}", lease.update_id),
     }
 }
 
@@ -81,36 +81,81 @@ async fn dropping_the_memory_server_stops_it() {
 async fn updates_are_claimed_locked_and_finished_as_on_redis() {
     let seen = on_both(|store, _| async move {
         let mut seen = Vec::new();
-        seen.push(format!("{:?}", store.claim_update(1).await));
-        seen.push(format!("{:?}", store.claim_update(1).await));
-        store.finish_update(1).await.expect("finish");
-        seen.push(format!("{:?}", store.claim_update(1).await));
-        let begin = store.begin(2, 10, Lang::Uz).await.expect("begin 2");
+        let (one, other) = (Lease::new(1, None), Lease::new(1, None));
+        seen.push(format!("{:?}", store.claim_update(&one).await));
+        seen.push(format!("{:?}", store.claim_update(&one).await));
+        seen.push(format!("{:?}", store.claim_update(&other).await));
+        store.finish_update(&one).await.expect("finish");
+        seen.push(format!("{:?}", store.claim_update(&other).await));
+        let two = Lease::new(2, Some(10));
+        let begin = store.begin(&two, Lang::Uz).await.expect("begin 2");
         seen.push(describe(&begin));
-        seen.push(describe(&store.begin(3, 10, Lang::Uz).await.expect("begin 3")));
-        seen.push(describe(&store.begin(2, 10, Lang::Uz).await.expect("begin 2 again")));
-        let Begin::Started { lock, .. } = begin else { return seen };
+        seen.push(describe(&store.begin(&Lease::new(3, Some(10)), Lang::Uz).await.expect("begin 3")));
+        seen.push(describe(&store.begin(&Lease::new(2, Some(10)), Lang::Uz).await.expect("begin 2 elsewhere")));
+        seen.push(describe(&store.begin(&two, Lang::Uz).await.expect("begin 2 sent again")));
         let chat = Chat { state: State::AwaitingPassport, failures: vec![7], ..Chat::new(10, Lang::Ru) };
-        store.end(2, lock, Some(&chat)).await.expect("end");
-        seen.push(describe(&store.begin(2, 10, Lang::Uz).await.expect("begin 2 done")));
-        let lock = started(&store, 4, 10).await;
-        store.abort(4, lock).await.expect("abort");
-        seen.push(describe(&store.begin(4, 10, Lang::Uz).await.expect("begin 4 again")));
+        seen.push(format!("{:?}", store.end(&two, Some(&chat), "0").await));
+        seen.push(format!("{:?}", store.end(&two, Some(&chat), "0").await));
+        seen.push(describe(&store.begin(&Lease::new(2, Some(10)), Lang::Uz).await.expect("begin 2 done")));
+        let four = Lease::new(4, Some(10));
+        let rev = started(&store, &four).await;
+        seen.push(rev.clone());
+        store.abort(&four).await.expect("abort");
+        seen.push(describe(&store.begin(&Lease::new(4, Some(10)), Lang::Uz).await.expect("begin 4 again")));
         seen
     })
     .await;
     let started_again = "started fresh=false state=AwaitingPassport";
     let expected = [
         "Ok(Claimed)",
+        "Ok(Claimed)",
         "Ok(InProgress)",
         "Ok(Done)",
         "started fresh=true state=New",
         "Busy",
         "InProgress",
+        "started fresh=true state=New",
+        "Ok(Saved)",
+        "Ok(Saved)",
         "Done",
+        "1",
         started_again,
     ];
     assert_eq!(seen, expected);
+}
+
+/// Two holders read one chat (the first one's lease lapsed in between): the first to end
+/// saves, the other's record is refused, on both servers; renewal says what is still held.
+#[tokio::test]
+async fn a_chat_is_saved_only_over_the_revision_it_was_read_at_as_on_redis() {
+    let seen = on_both(|store, _| async move {
+        let mut seen = Vec::new();
+        let (a, b) = (Lease::new(20, Some(30)), Lease::new(21, Some(30)));
+        let rev_a = started(&store, &a).await;
+        seen.push(format!("{:?}", store.renew(&a).await));
+        store.abort(&a).await.expect("a's lease lapses");
+        seen.push(format!("{:?}", store.renew(&a).await));
+        let rev_b = started(&store, &b).await;
+        let chat = |state| Chat { state, ..Chat::new(30, Lang::Ru) };
+        seen.push(format!("{:?}", store.end(&b, Some(&chat(State::AwaitingPassport)), &rev_b).await));
+        seen.push(format!("{:?}", store.end(&a, Some(&chat(State::New)), &rev_a).await));
+        seen.push(format!("{:?}", store.end(&a, None, &rev_a).await));
+        let loaded = store.load_chat_for_input(30, Lang::En).await.expect("load");
+        seen.push(format!("{:?} rev={}", loaded.chat.state, loaded.rev));
+        seen
+    })
+    .await;
+    assert_eq!(
+        seen,
+        [
+            "Ok(Renewed { claim: true, lock: true })",
+            "Ok(Renewed { claim: false, lock: false })",
+            "Ok(Saved)",
+            "Ok(Stale)",
+            "Ok(Unchanged)",
+            "AwaitingPassport rev=1",
+        ]
+    );
 }
 
 #[tokio::test]
@@ -133,7 +178,9 @@ async fn one_of_many_concurrent_updates_of_a_chat_starts() {
         let tasks: Vec<_> = (0..16)
             .map(|update| {
                 let store = store.clone();
-                tokio::spawn(async move { store.begin(100 + update, 12, Lang::En).await.map(|b| describe(&b)) })
+                tokio::spawn(async move {
+                    store.begin(&Lease::new(100 + update, Some(12)), Lang::En).await.map(|b| describe(&b))
+                })
             })
             .collect();
         let mut outcomes = Vec::new();
@@ -153,9 +200,10 @@ async fn chat_records_and_marks_read_back_as_on_redis() {
     let seen = on_both(|store, _| async move {
         let notice = (store.first_group_notice(-5).await.ok(), store.first_group_notice(-5).await.ok());
         store.mark_unreachable(20).await.expect("mark");
-        let lock = started(&store, 30, 21).await;
+        let lease = Lease::new(30, Some(21));
+        let rev = started(&store, &lease).await;
         let chat = Chat { reminders_off: true, ..Chat::new(21, Lang::Ru) };
-        store.end(30, lock, Some(&chat)).await.expect("end");
+        store.end(&lease, Some(&chat), &rev).await.expect("end");
         let flags = store.chat_flags(&[20, 21, 22]).await.expect("flags");
         let mut flags: Vec<(i64, ChatFlags)> = flags.into_iter().collect();
         flags.sort_by_key(|(id, _)| *id);

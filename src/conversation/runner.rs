@@ -1,9 +1,9 @@
-//! The effect runner: the only conversation code that does I/O. It loads the chat under its
-//! lock, feeds the input to [`step`], performs the effects in order (feeding ERPNext results
-//! back as events) and saves the chat.
+//! The effect runner: the only conversation code that does I/O. Given a chat loaded under its
+//! update's lease (by [`crate::lifecycle`], which owns the update's life), it feeds the input
+//! to [`step`], performs the effects in order (feeding ERPNext results back as events) and
+//! returns the chat to save.
 
 use std::collections::VecDeque;
-use std::time::Duration;
 
 use chrono::Utc;
 
@@ -15,13 +15,11 @@ use super::step::{Policy, step};
 use crate::erpnext::{ErpClient, ErpError, customer::LinkWrite};
 use crate::format::split::{TELEGRAM_LIMIT, visible_len};
 use crate::i18n::{self, Lang, Msg};
-use crate::store::{Begin, ChatLock, Loaded, Store, StoreError};
+use crate::store::{Loaded, Store, StoreError};
 use crate::telegram::{SendError, TelegramClient, keyboards};
 use crate::views::{self, Screen, Shown};
 use teloxide_core::types::ReplyMarkup;
 
-/// How long an update waits for its chat's lock before asking Telegram to redeliver.
-const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// A guard against effect loops: no input needs more rounds than this.
 const MAX_ROUNDS: usize = 8;
 
@@ -47,16 +45,6 @@ pub struct Delivery {
     pub message_id: Option<i32>,
 }
 
-/// How a private update went.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Ran {
-    Handled,
-    /// Already handled before: acknowledged, nothing done.
-    Duplicate,
-    /// Being handled by another request: Telegram should come back later.
-    InProgress,
-}
-
 /// Per-update send state: the callback to answer and whether the chat turned out unreachable.
 struct Outbox {
     chat_id: i64,
@@ -68,50 +56,8 @@ struct Outbox {
 }
 
 impl Runner {
-    /// Handles one private-chat update once: claim, lock and load in one Redis round trip,
-    /// the conversation, then save, unlock and mark done in another. An `Err` is transient
-    /// (Redis): the update must be delivered again, and it will be processed then. ERPNext and
-    /// Telegram failures are handled here and are not errors.
-    pub async fn run_update(&self, update_id: i64, d: Delivery) -> Result<Ran, StoreError> {
-        let default_lang = Lang::from_telegram(d.language_code.as_deref());
-        let (lock, loaded) = match self.store.begin(update_id, d.chat_id, default_lang).await? {
-            Begin::Started { lock, loaded } => (lock, *loaded),
-            Begin::Done => return Ok(Ran::Duplicate),
-            Begin::InProgress => return Ok(Ran::InProgress),
-            Begin::Busy => match self.wait_for_chat(d.chat_id, default_lang).await {
-                Ok(started) => started,
-                Err(e) => {
-                    if let Err(release) = self.store.release_update(update_id).await {
-                        tracing::warn!(error = %release, "could not release the update claim; it expires by itself");
-                    }
-                    return Err(e);
-                }
-            },
-        };
-        let changed = self.process(d, loaded).await;
-        match self.store.end(update_id, lock, changed.as_ref()).await {
-            Ok(()) => Ok(Ran::Handled),
-            Err(e) => {
-                tracing::warn!(error = %e, "could not save the chat; the update will be delivered again");
-                Err(e)
-            }
-        }
-    }
-
-    /// Another update of the chat is running: wait for its lock, then load.
-    async fn wait_for_chat(&self, chat_id: i64, default_lang: Lang) -> Result<(ChatLock, Loaded), StoreError> {
-        let lock = self.store.lock_chat(chat_id, LOCK_WAIT).await?;
-        match self.store.load_chat_for_input(chat_id, default_lang).await {
-            Ok(loaded) => Ok((lock, loaded)),
-            Err(e) => {
-                let _ = self.store.unlock_chat(lock).await;
-                Err(e)
-            }
-        }
-    }
-
     /// Runs the conversation; returns the chat record when it must be saved.
-    async fn process(&self, d: Delivery, loaded: Loaded) -> Option<Chat> {
+    pub async fn process(&self, d: Delivery, loaded: Loaded) -> Option<Chat> {
         let mut chat = loaded.chat;
         chat.user_id = d.user_id;
         let before = chat.clone();

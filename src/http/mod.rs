@@ -21,8 +21,8 @@ use tower_http::{
 };
 
 use crate::config::SalesSchema;
-use crate::conversation::runner::Runner;
 use crate::events::queue::Queue;
+use crate::lifecycle::Lifecycle;
 use crate::secret::Secret;
 use crate::store::Store;
 
@@ -32,7 +32,8 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
-    pub runner: Arc<Runner>,
+    /// Owns each Telegram update from its claim to its end.
+    pub updates: Lifecycle,
     pub store: Store,
     pub telegram_secret: Secret,
     /// Secrets accepted on ERPNext event signatures.

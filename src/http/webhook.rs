@@ -1,4 +1,5 @@
-//! `POST /telegram/webhook`: raw bytes → verify → parse → classify → claim → act → answer.
+//! `POST /telegram/webhook`: raw bytes → verify → parse → classify → hand to the update's
+//! owner ([`crate::lifecycle`], which runs it to its end on a task of its own) → answer.
 
 use axum::{
     body::Bytes,
@@ -13,8 +14,8 @@ use tracing::Instrument;
 use std::time::Instant;
 
 use super::AppState;
-use crate::conversation::runner::{Delivery, Ran};
-use crate::store::{Claim, StoreError};
+use crate::lifecycle::Ran;
+use crate::store::StoreError;
 use crate::telegram::{Incoming, intake};
 use crate::telemetry::metrics;
 
@@ -54,11 +55,7 @@ async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> (&'stati
             tracing::debug!(reason, "update acknowledged without action");
             return ("ignored", StatusCode::OK.into_response());
         }
-        Incoming::Private { chat_id, user_id, language_code, input, callback_id, message_id } => {
-            let delivery = Delivery { chat_id, user_id, language_code, input, callback_id, message_id };
-            state.runner.run_update(update_id, delivery).await
-        }
-        other => handle_other(&state, update_id, other).await,
+        incoming => state.updates.handle(update_id, incoming).await,
     };
     match result {
         Ok(Ran::Handled) => ("ok", StatusCode::OK.into_response()),
@@ -73,36 +70,6 @@ async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> (&'stati
         Err(e) => {
             let outcome = if matches!(e, StoreError::Busy(_)) { "chat_busy" } else { "redis_error" };
             (outcome, transient(e))
-        }
-    }
-}
-
-/// Group messages and membership changes: claim, act, mark done (no conversation).
-async fn handle_other(state: &AppState, update_id: i64, incoming: Incoming) -> Result<Ran, StoreError> {
-    match state.store.claim_update(update_id).await? {
-        Claim::Claimed => {}
-        Claim::Done => return Ok(Ran::Duplicate),
-        Claim::InProgress => return Ok(Ran::InProgress),
-    }
-    let result = match incoming {
-        Incoming::Group { chat_id, language_code } => {
-            state.runner.handle_group(chat_id, language_code.as_deref()).await
-        }
-        Incoming::Membership { chat_id, reachable } => state.runner.handle_membership(chat_id, reachable).await,
-        Incoming::Private { .. } | Incoming::Ignored(_) => Ok(()),
-    };
-    match result {
-        Ok(()) => {
-            if let Err(e) = state.store.finish_update(update_id).await {
-                tracing::warn!(error = %e, "could not mark the update done");
-            }
-            Ok(Ran::Handled)
-        }
-        Err(e) => {
-            if let Err(release) = state.store.release_update(update_id).await {
-                tracing::warn!(error = %release, "could not release the update claim; it expires by itself");
-            }
-            Err(e)
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The chat record: one Redis hash per chat, with a schema version.
 //!
 //! Fields: `v` (schema version), `state` (JSON of [`State`]), `lang`, `failures` (JSON list of
-//! unix times). A record that cannot be decoded resets the conversation to the start — the
+//! unix times), `reminders`; `rev` and `writer` (the revision and its writer's token, kept
+//! by [`super::begin`]). A record that cannot be decoded resets the conversation to the start — the
 //! user is told — instead of locking anyone out; the language survives when it can be read.
 
 use std::collections::HashMap;
@@ -23,12 +24,16 @@ pub struct Loaded {
     pub reset: bool,
     /// True when nothing was stored for this chat.
     pub fresh: bool,
+    /// The record's revision as read (`"0"` when none): the chat is saved over it only
+    /// ([`super::begin`]).
+    pub rev: String,
 }
 
 /// Decodes a hash as read with HGETALL (an empty map: nothing stored).
 pub fn decode(user_id: i64, fields: &HashMap<String, String>, default_lang: Lang) -> Loaded {
+    let rev = fields.get("rev").cloned().unwrap_or_else(|| "0".to_owned());
     if fields.is_empty() {
-        return Loaded { chat: Chat::new(user_id, default_lang), reset: false, fresh: true };
+        return Loaded { chat: Chat::new(user_id, default_lang), reset: false, fresh: true, rev };
     }
     let reminders_off = fields.get("reminders").is_some_and(|r| r == "off");
     let lang = fields.get("lang").and_then(|l| Lang::from_code(l)).unwrap_or(default_lang);
@@ -39,12 +44,13 @@ pub fn decode(user_id: i64, fields: &HashMap<String, String>, default_lang: Lang
     };
     match (state, failures) {
         (Some(state), Some(failures)) => {
-            Loaded { chat: Chat { user_id, state, lang, failures, reminders_off }, reset: false, fresh: false }
+            Loaded { chat: Chat { user_id, state, lang, failures, reminders_off }, reset: false, fresh: false, rev }
         }
         (_, failures) => Loaded {
             chat: Chat { user_id, state: State::New, lang, failures: failures.unwrap_or_default(), reminders_off },
             reset: true,
             fresh: false,
+            rev,
         },
     }
 }
@@ -67,7 +73,7 @@ impl Store {
         let key = self.keys.chat(chat_id);
         let mark = self.keys.unreachable(chat_id);
         let (fields,): (HashMap<String, String>,) = self
-            .run(|| {
+            .run_retrying("load_chat", || {
                 let mut p = redis::pipe();
                 p.cmd("HGETALL").arg(&key);
                 p.cmd("DEL").arg(&mark).ignore();
@@ -104,7 +110,7 @@ mod tests {
         };
         let fields: HashMap<String, String> = encode(&chat).into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let loaded = decode(7, &fields, Lang::En);
-        assert_eq!(loaded, Loaded { chat, reset: false, fresh: false });
+        assert_eq!(loaded, Loaded { chat, reset: false, fresh: false, rev: "0".into() });
     }
 
     #[test]

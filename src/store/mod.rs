@@ -10,6 +10,7 @@
 pub mod begin;
 pub mod chat;
 pub mod keys;
+pub mod lease;
 pub mod lock;
 pub mod memory;
 pub mod retry;
@@ -23,9 +24,10 @@ use deadpool_redis::{Pool, Runtime, redis};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::config::RedisConfig;
-pub use begin::Begin;
+pub use begin::{Begin, Ended};
 pub use chat::Loaded;
 pub use keys::Keys;
+pub use lease::{Lease, Renewed};
 pub use lock::ChatLock;
 pub use updates::Claim;
 
@@ -250,7 +252,7 @@ impl Store {
     pub async fn first_group_notice(&self, chat_id: i64) -> Result<bool, StoreError> {
         let key = self.keys.group_notice(chat_id);
         let (set,): (Option<String>,) = self
-            .run(|| {
+            .run_retrying("group_notice", || {
                 let mut p = redis::pipe();
                 p.cmd("SET").arg(&key).arg(1).arg("NX").arg("EX").arg(30 * 86_400);
                 p
@@ -262,7 +264,7 @@ impl Store {
     /// Remembers that Telegram answered 403 for this chat (blocked, deactivated).
     pub async fn mark_unreachable(&self, chat_id: i64) -> Result<(), StoreError> {
         let key = self.keys.unreachable(chat_id);
-        self.run::<()>(|| {
+        self.run_retrying::<()>("mark_unreachable", || {
             let mut p = redis::pipe();
             p.cmd("SET").arg(&key).arg(chrono::Utc::now().timestamp()).ignore();
             p
@@ -273,7 +275,7 @@ impl Store {
     /// The user wrote again (or unblocked the bot): the chat is reachable.
     pub async fn clear_unreachable(&self, chat_id: i64) -> Result<(), StoreError> {
         let key = self.keys.unreachable(chat_id);
-        self.run::<()>(|| {
+        self.run_retrying::<()>("clear_unreachable", || {
             let mut p = redis::pipe();
             p.cmd("DEL").arg(&key).ignore();
             p

@@ -1,17 +1,18 @@
-//! Once-only handling of Telegram updates.
+//! Once-only handling of Telegram updates that need no chat lock (group messages, membership
+//! changes); private updates do the same inside [`super::begin`].
 //!
-//! An `update_id` is claimed as "in progress" with a short TTL before any work, marked "done"
-//! with a day's TTL after it, and released when the work failed transiently — so a redelivery
-//! is skipped when done, waits while in progress, and is processed again after a failure (or
-//! after the claim of a crashed replica expires). A claim never turns a failure into a loss.
+//! An `update_id` is claimed "in progress" under a lease ([`super::lease`]) before any work,
+//! marked "done" with a day's TTL after it, and given back when the work failed transiently —
+//! so a redelivery is skipped when done, asked to come back while in progress, and processed
+//! again after a failure (or once the lease of a crashed replica lapsed). A claim never turns
+//! a failure into a loss.
 
 use deadpool_redis::redis;
 
+use super::lease::{LEASE_MS, Lease};
 use super::{Store, StoreError};
 
-/// How long an in-progress claim lives: longer than any update can take.
-pub(super) const IN_PROGRESS_SECS: u64 = 120;
-/// How long a done claim is kept: Telegram stops redelivering long before.
+/// How long a done mark is kept: Telegram stops redelivering long before.
 pub(super) const DONE_SECS: u64 = 86_400;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,26 +26,29 @@ pub enum Claim {
 }
 
 impl Store {
-    pub async fn claim_update(&self, update_id: i64) -> Result<Claim, StoreError> {
-        let key = self.keys.update(update_id);
-        let (set, current): (Option<String>, Option<String>) = self
-            .run(|| {
+    pub async fn claim_update(&self, lease: &Lease) -> Result<Claim, StoreError> {
+        let key = self.keys.update(lease.update_id);
+        let mine = lease.claim_value();
+        let (_set, current): (Option<String>, Option<String>) = self
+            .run_retrying("claim_update", || {
                 let mut p = redis::pipe();
-                p.cmd("SET").arg(&key).arg("p").arg("NX").arg("EX").arg(IN_PROGRESS_SECS);
+                p.cmd("SET").arg(&key).arg(&mine).arg("NX").arg("PX").arg(LEASE_MS);
                 p.cmd("GET").arg(&key);
                 p
             })
             .await?;
-        Ok(match (set, current.as_deref()) {
-            (Some(_), _) => Claim::Claimed,
-            (None, Some("d")) => Claim::Done,
-            (None, _) => Claim::InProgress,
+        // Our own value: claimed now, or by an earlier sending of this pipeline.
+        Ok(match current.as_deref() {
+            Some(v) if v == mine => Claim::Claimed,
+            Some("d") => Claim::Done,
+            Some(_) => Claim::InProgress,
+            None => Claim::InProgress,
         })
     }
 
-    pub async fn finish_update(&self, update_id: i64) -> Result<(), StoreError> {
-        let key = self.keys.update(update_id);
-        self.run::<()>(|| {
+    pub async fn finish_update(&self, lease: &Lease) -> Result<(), StoreError> {
+        let key = self.keys.update(lease.update_id);
+        self.run_retrying::<()>("finish_update", || {
             let mut p = redis::pipe();
             p.cmd("SET").arg(&key).arg("d").arg("EX").arg(DONE_SECS).ignore();
             p
@@ -53,13 +57,7 @@ impl Store {
     }
 
     /// Gives the update back after a transient failure, so Telegram's redelivery is processed.
-    pub async fn release_update(&self, update_id: i64) -> Result<(), StoreError> {
-        let key = self.keys.update(update_id);
-        self.run::<()>(|| {
-            let mut p = redis::pipe();
-            p.cmd("DEL").arg(&key).ignore();
-            p
-        })
-        .await
+    pub async fn release_update(&self, lease: &Lease) -> Result<(), StoreError> {
+        self.abort(lease).await
     }
 }

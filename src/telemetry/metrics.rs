@@ -94,3 +94,19 @@ pub fn redis_retry(op: &'static str) {
 pub fn redis_gave_up(op: &'static str) {
     counter!("erpbot_redis_gave_up_total", "op" => op).increment(1);
 }
+
+/// A lease event of an update: `renewed`, `renewal_failed`, `lost` (found lapsed while the
+/// update ran), `stale_write_refused` (its chat record was not saved over another's).
+pub fn lease(event: &'static str) {
+    counter!("erpbot_update_leases_total", "event" => event).increment(1);
+}
+
+/// An update whose conversation panicked (ended as done, chat not saved).
+pub fn update_panicked() {
+    counter!("erpbot_update_panics_total").increment(1);
+}
+
+/// An update whose end was written in the background, after the retry window.
+pub fn update_finished_late() {
+    counter!("erpbot_update_finished_late_total").increment(1);
+}

@@ -11,6 +11,7 @@ mod disabled;
 mod events;
 mod fixtures;
 mod invoices;
+mod leases;
 mod linking;
 mod money;
 mod operator;

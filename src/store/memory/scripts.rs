@@ -21,7 +21,10 @@ type Body = fn(&mut Db, &Script<'_>) -> CmdResult;
 
 /// The scripts the bot sends: (text, name, keys, arguments, implementation).
 const KNOWN: &[(&str, &str, usize, usize, Body)] = &[
-    (crate::store::begin::BEGIN, "BEGIN", 4, 3, begin),
+    (crate::store::begin::BEGIN, "BEGIN", 4, 2, begin),
+    (crate::store::begin::END, "END", 3, 3, end),
+    (crate::store::lease::RENEW_LEASE, "RENEW_LEASE", 2, 2, renew_lease),
+    (crate::store::lease::ABORT, "ABORT", 2, 1, abort),
     (crate::store::lock::UNLOCK, "UNLOCK", 1, 1, release),
     (crate::events::queue::ACCEPT, "ACCEPT", 2, 5, accept),
     (crate::reminders::ledger::RENEW, "RENEW", 1, 2, renew),
@@ -92,20 +95,90 @@ pub(super) fn lua_number(bytes: &[u8]) -> Option<f64> {
     s.parse().ok().filter(|_| plain)
 }
 
-/// BEGIN: claim the update (`p`, EX ARGV[3]) unless claimed — then `{'done'}` or
-/// `{'in_progress'}`; take the chat lock (ARGV[1], PX ARGV[2]) unless held — `{'busy'}`;
-/// clear the unreachable mark; `{'ok', HGETALL chat}`.
+/// BEGIN: `{'done'}` when the claim (KEYS[1]) is `d`, `{'in_progress'}` when it holds another
+/// token than `p:`ARGV[1]; else claim it (PX ARGV[2]); `{'busy'}` when the lock (KEYS[2]) holds
+/// another token; else lock (ARGV[1], PX ARGV[2]), clear the unreachable mark (KEYS[4]) and
+/// `{'ok', HGETALL chat}`.
 fn begin(db: &mut Db, s: &Script<'_>) -> CmdResult {
     let (k, a) = (s.keys, s.argv);
-    if !truthy(&s.call(db, &[b"SET", &k[0], b"p", b"NX", b"EX", &a[2]])?) {
-        let status = if s.call(db, &[b"GET", &k[0]])? == Reply::bulk("d") { "done" } else { "in_progress" };
-        return Ok(Reply::Array(vec![Reply::bulk(status)]));
+    let mine = [b"p:".as_slice(), &a[0]].concat();
+    let claim = s.call(db, &[b"GET", &k[0]])?;
+    if claim == Reply::bulk("d") {
+        return Ok(Reply::Array(vec![Reply::bulk("done")]));
     }
-    if !truthy(&s.call(db, &[b"SET", &k[1], &a[0], b"NX", b"PX", &a[1]])?) {
+    if truthy(&claim) && claim != Reply::Bulk(mine.clone()) {
+        return Ok(Reply::Array(vec![Reply::bulk("in_progress")]));
+    }
+    s.call(db, &[b"SET", &k[0], &mine, b"PX", &a[1]])?;
+    let lock = s.call(db, &[b"GET", &k[1]])?;
+    if truthy(&lock) && lock != Reply::Bulk(a[0].clone()) {
         return Ok(Reply::Array(vec![Reply::bulk("busy")]));
     }
+    s.call(db, &[b"SET", &k[1], &a[0], b"PX", &a[1]])?;
     s.call(db, &[b"DEL", &k[3]])?;
     Ok(Reply::Array(vec![Reply::bulk("ok"), s.call(db, &[b"HGETALL", &k[2]])?]))
+}
+
+/// END: with field/value pairs after ARGV[3], save them into the chat (KEYS[3]) when its
+/// `writer` is ARGV[1] (already saved: 1) or its `rev` (0 when absent) is ARGV[2] — then
+/// `rev` + 1 and `writer` ARGV[1], 1 — else -1; no pairs: 0. Then unlock (KEYS[2]) while it
+/// holds ARGV[1], and mark the update (KEYS[1]) `d` EX ARGV[3].
+fn end(db: &mut Db, s: &Script<'_>) -> CmdResult {
+    let (k, a) = (s.keys, s.argv);
+    let mut saved = 0;
+    if a.len() > 3 {
+        if s.call(db, &[b"HGET", &k[2], b"writer"])? == Reply::Bulk(a[0].clone()) {
+            saved = 1;
+        } else {
+            let rev = match s.call(db, &[b"HGET", &k[2], b"rev"])? {
+                Reply::Bulk(rev) => rev,
+                _ => b"0".to_vec(),
+            };
+            if rev == a[1] {
+                let mut args: Vec<&[u8]> = vec![b"HSET", &k[2]];
+                args.extend(a[3..].iter().map(Vec::as_slice));
+                s.call(db, &args)?;
+                let next = (lua_number(&rev).unwrap_or(0.0) as i64 + 1).to_string();
+                s.call(db, &[b"HSET", &k[2], b"rev", next.as_bytes(), b"writer", &a[0]])?;
+                saved = 1;
+            } else {
+                saved = -1;
+            }
+        }
+    }
+    if s.call(db, &[b"GET", &k[1]])? == Reply::Bulk(a[0].clone()) {
+        s.call(db, &[b"DEL", &k[1]])?;
+    }
+    s.call(db, &[b"SET", &k[0], b"d", b"EX", &a[2]])?;
+    Ok(Reply::Int(saved))
+}
+
+/// RENEW_LEASE: PEXPIRE (ARGV[2]) the claim (KEYS[1]) while it is `p:`ARGV[1] and the lock
+/// (KEYS[2]) while it is ARGV[1]; `{claim renewed, lock renewed}` as 1 or 0.
+fn renew_lease(db: &mut Db, s: &Script<'_>) -> CmdResult {
+    let (k, a) = (s.keys, s.argv);
+    let mine = [b"p:".as_slice(), &a[0]].concat();
+    let mut held = [0, 0];
+    for (i, (key, value)) in [(&k[0], mine), (&k[1], a[0].clone())].into_iter().enumerate() {
+        if s.call(db, &[b"GET", key])? == Reply::Bulk(value) {
+            s.call(db, &[b"PEXPIRE", key, &a[1]])?;
+            held[i] = 1;
+        }
+    }
+    Ok(Reply::Array(held.into_iter().map(Reply::Int).collect()))
+}
+
+/// ABORT: delete the claim (KEYS[1]) while it is `p:`ARGV[1] and the lock (KEYS[2]) while it
+/// is ARGV[1]; 1.
+fn abort(db: &mut Db, s: &Script<'_>) -> CmdResult {
+    let (k, a) = (s.keys, s.argv);
+    let mine = [b"p:".as_slice(), &a[0]].concat();
+    for (key, value) in [(&k[0], mine), (&k[1], a[0].clone())] {
+        if s.call(db, &[b"GET", key])? == Reply::Bulk(value) {
+            s.call(db, &[b"DEL", key])?;
+        }
+    }
+    Ok(Reply::Int(1))
 }
 
 /// UNLOCK and RELEASE: delete the key if it still holds our token; the DEL count, else 0.

@@ -14,7 +14,7 @@ fn eval(db: &mut Db, now: Millis, script: &str, keys: &[&str], args: &[&str]) ->
 
 fn begin(db: &mut Db, now: Millis, update: &str, token: &str) -> Reply {
     let keys = [update, "lock", "chat", "unreachable"];
-    eval(db, now, crate::store::begin::BEGIN, &keys, &[token, "120000", "120"])
+    eval(db, now, crate::store::begin::BEGIN, &keys, &[token, "4000"])
 }
 
 #[test]
@@ -23,18 +23,58 @@ fn begin_claims_locks_clears_and_loads_in_one_step() {
     run(&mut db, T0, "HSET chat v 1 lang ru");
     run(&mut db, T0, "SET unreachable 1");
     assert_eq!(begin(&mut db, T0, "u1", "t1"), array(vec![bulk("ok"), bulks(&["v", "1", "lang", "ru"])]));
-    assert_eq!(run(&mut db, T0, "GET u1"), bulk("p"));
-    assert_eq!(run(&mut db, T0, "PTTL u1"), int(120_000));
+    assert_eq!(run(&mut db, T0, "GET u1"), bulk("p:t1"));
+    assert_eq!(run(&mut db, T0, "PTTL u1"), int(4_000));
     assert_eq!(run(&mut db, T0, "GET lock"), bulk("t1"));
-    assert_eq!(run(&mut db, T0, "PTTL lock"), int(120_000));
+    assert_eq!(run(&mut db, T0, "PTTL lock"), int(4_000));
     assert_eq!(run(&mut db, T0, "EXISTS unreachable"), int(0));
+    assert_eq!(begin(&mut db, T0, "u1", "t1"), array(vec![bulk("ok"), bulks(&["v", "1", "lang", "ru"])]), "sent again");
     assert_eq!(begin(&mut db, T0, "u1", "t2"), bulks(&["in_progress"]));
     assert_eq!(begin(&mut db, T0, "u2", "t2"), bulks(&["busy"]));
-    assert_eq!(run(&mut db, T0, "GET u2"), bulk("p"), "the claim stays: Lua does not roll back");
+    assert_eq!(run(&mut db, T0, "GET u2"), bulk("p:t2"), "the claim stays: Lua does not roll back");
     run(&mut db, T0, "SET u1 d");
     assert_eq!(begin(&mut db, T0, "u1", "t3"), bulks(&["done"]));
     run(&mut db, T0, "DEL lock chat");
     assert_eq!(begin(&mut db, T0, "u3", "t3"), array(vec![bulk("ok"), array(vec![])]));
+}
+
+fn end(db: &mut Db, token: &str, rev: &str, fields: &[&str]) -> Reply {
+    let mut args = vec![token, rev, "86400"];
+    args.extend(fields);
+    eval(db, T0, crate::store::begin::END, &["u1", "lock", "chat"], &args)
+}
+
+#[test]
+fn end_saves_over_the_revision_read_unlocks_and_marks_done() {
+    let mut db = Db::default();
+    run(&mut db, T0, "SET lock t1 PX 4000");
+    assert_eq!(end(&mut db, "t1", "0", &["state", "a"]), int(1));
+    assert_eq!(run(&mut db, T0, "HGET chat rev"), bulk("1"));
+    assert_eq!(run(&mut db, T0, "HGET chat writer"), bulk("t1"));
+    assert_eq!(run(&mut db, T0, "EXISTS lock"), int(0));
+    assert_eq!(run(&mut db, T0, "GET u1"), bulk("d"));
+    assert_eq!(end(&mut db, "t1", "0", &["state", "a"]), int(1), "sent again: already saved");
+    assert_eq!(end(&mut db, "t2", "0", &["state", "b"]), int(-1), "read before t1 wrote: stale");
+    assert_eq!(run(&mut db, T0, "HGET chat state"), bulk("a"));
+    assert_eq!(end(&mut db, "t2", "1", &["state", "b"]), int(1));
+    assert_eq!(run(&mut db, T0, "HGET chat rev"), bulk("2"));
+    run(&mut db, T0, "SET lock other PX 4000");
+    assert_eq!(end(&mut db, "t3", "2", &[]), int(0), "nothing to save");
+    assert_eq!(run(&mut db, T0, "GET lock"), bulk("other"), "another's lock stays");
+}
+
+#[test]
+fn renew_and_abort_touch_only_their_own_keys() {
+    let mut db = Db::default();
+    run(&mut db, T0, "SET u1 p:t1 PX 100");
+    run(&mut db, T0, "SET lock other PX 100");
+    let renew = |db: &mut Db| eval(db, T0, crate::store::lease::RENEW_LEASE, &["u1", "lock"], &["t1", "4000"]);
+    assert_eq!(renew(&mut db), array(vec![int(1), int(0)]));
+    assert_eq!(run(&mut db, T0, "PTTL u1"), int(4_000));
+    assert_eq!(run(&mut db, T0, "PTTL lock"), int(100));
+    assert_eq!(eval(&mut db, T0, crate::store::lease::ABORT, &["u1", "lock"], &["t1"]), int(1));
+    assert_eq!(run(&mut db, T0, "EXISTS u1"), int(0));
+    assert_eq!(run(&mut db, T0, "GET lock"), bulk("other"));
 }
 
 #[test]
