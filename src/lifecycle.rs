@@ -15,6 +15,8 @@
 //!   whatever Redis does: its end (chat record, unlock, done mark, in that order, in one
 //!   script) is retried, first within the window and then in the background until Redis is
 //!   back. It is never dropped and the update is never redone.
+//! - **Redeliveries** of an update this process ended lately are duplicates without a Redis
+//!   round trip ([`RecentlyDone`]), which also covers a done mark Redis lost in a crash.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -52,6 +54,38 @@ pub enum Ran {
 pub struct Lifecycle {
     pub runner: Arc<Runner>,
     pub store: Store,
+    /// Updates this process ended lately: a redelivery of one is a duplicate without asking
+    /// Redis, even when Redis lost its done mark (a `kill -9` with `appendfsync everysec`
+    /// loses up to a second of writes).
+    pub recent: Arc<RecentlyDone>,
+}
+
+/// The ids of the last [`RecentlyDone::CAPACITY`] updates this process ended, oldest first out.
+#[derive(Debug, Default)]
+pub struct RecentlyDone {
+    ids: std::sync::Mutex<(std::collections::HashSet<i64>, std::collections::VecDeque<i64>)>,
+}
+
+impl RecentlyDone {
+    /// About an hour of updates at 30 a second; a few MiB at most.
+    const CAPACITY: usize = 100_000;
+
+    fn contains(&self, id: i64) -> bool {
+        self.ids.lock().unwrap_or_else(std::sync::PoisonError::into_inner).0.contains(&id)
+    }
+
+    fn insert(&self, id: i64) {
+        let mut guard = self.ids.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (set, order) = &mut *guard;
+        if set.insert(id) {
+            order.push_back(id);
+            if order.len() > Self::CAPACITY
+                && let Some(old) = order.pop_front()
+            {
+                set.remove(&old);
+            }
+        }
+    }
 }
 
 impl Lifecycle {
@@ -71,6 +105,17 @@ impl Lifecycle {
     }
 
     async fn run(&self, update_id: i64, incoming: Incoming) -> Result<Ran, StoreError> {
+        if self.recent.contains(update_id) {
+            return Ok(Ran::Duplicate);
+        }
+        let ran = self.run_once(update_id, incoming).await;
+        if matches!(ran, Ok(Ran::Handled)) {
+            self.recent.insert(update_id);
+        }
+        ran
+    }
+
+    async fn run_once(&self, update_id: i64, incoming: Incoming) -> Result<Ran, StoreError> {
         match incoming {
             Incoming::Private { chat_id, user_id, language_code, input, callback_id, message_id } => {
                 let delivery = Delivery { chat_id, user_id, language_code, input, callback_id, message_id };

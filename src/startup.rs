@@ -83,7 +83,7 @@ impl Application {
             config: config.events.clone(),
         };
         let state = AppState {
-            updates: Lifecycle { runner: Arc::new(runner), store: clients.store.clone() },
+            updates: Lifecycle { runner: Arc::new(runner), store: clients.store.clone(), recent: Arc::default() },
             store: clients.store.clone(),
             telegram_secret: secret,
             erp_secrets: config.erp.webhook_secrets.clone().into(),
