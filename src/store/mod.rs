@@ -12,6 +12,7 @@ pub mod chat;
 pub mod keys;
 pub mod lock;
 pub mod memory;
+pub mod reconcile;
 pub mod retry;
 pub mod updates;
 

@@ -223,6 +223,13 @@ fn route(
             st.put(&doctype, doc.clone());
             Ok(json!({"data": doc}).into())
         }
+        ("DELETE", Some(name)) => {
+            if st.remove(&doctype, &name) {
+                Ok(json!({"message": "ok"}).into())
+            } else {
+                Err(doc_not_found(&doctype, &name))
+            }
+        }
         ("POST", None) => {
             let mut doc = body_object(body)?;
             doc.remove("modified");
@@ -251,6 +258,8 @@ fn call_method(
     }
     match name {
         "frappe.auth.get_logged_user" => Ok(json!({"message": API_USER}).into()),
+        // `frappe/client.py` `get_time_zone` (whitelisted, allow_guest): the System Settings zone.
+        "frappe.client.get_time_zone" => Ok(json!({"message": {"time_zone": erp.st_read().time_zone().name()}}).into()),
         "frappe.client.get_list" | "frappe.client.get_count" => {
             let Some(doctype) = args.get("doctype").and_then(Value::as_str).map(str::to_string) else {
                 return Err(err(
