@@ -90,7 +90,7 @@ impl Application {
             every: config.events.reconcile_every,
             lookback: config.events.reconcile_lookback,
             fallback_zone: config.reminders.timezone,
-            zone: Arc::default(),
+            site: Arc::default(),
         };
         let state = AppState {
             runner: Arc::new(runner),

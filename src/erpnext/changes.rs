@@ -13,7 +13,8 @@
 //!   run of equal `modified` values, the rest of that run is read with `modified = m and
 //!   name > n` before going on.
 //! - `frappe.client.get_time_zone` (`frappe/client.py`, whitelisted with `allow_guest`)
-//!   answers System Settings `time_zone` to any user; [`ErpClient::site_time_zone`] reads it.
+//!   answers System Settings `time_zone` to any user; [`ErpClient::site_clock`] reads it, and
+//!   the server's clock from the answer's `Date` header.
 
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
@@ -77,6 +78,14 @@ pub struct Changed {
     pub row: Map<String, Value>,
 }
 
+/// What the site says of its clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SiteClock {
+    pub zone: Option<String>,
+    /// How far the site's clock is ahead of ours (negative: behind).
+    pub ahead: Option<chrono::Duration>,
+}
+
 /// Where a read goes on from: after (`modified`, `name`); an empty name: from `modified`
 /// itself, inclusive.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -109,15 +118,18 @@ fn changed(row: Map<String, Value>) -> Option<Changed> {
 }
 
 impl ErpClient {
-    /// The site's time zone (System Settings `time_zone`); `None` when the site has none set.
-    pub async fn site_time_zone(&self) -> Result<Option<String>, ErpError> {
-        let body = self.method("frappe.client.get_time_zone", &[]).await?;
+    /// The site's time zone (System Settings `time_zone`; `None` when none is set) and how far
+    /// the site's clock is ahead of ours, from the answer's `Date` header (`None` without one).
+    pub async fn site_clock(&self) -> Result<SiteClock, ErpError> {
+        let sent = chrono::Utc::now();
+        let (body, date) = self.method_dated("frappe.client.get_time_zone", &[]).await?;
+        let received = chrono::Utc::now();
         let v: Value = serde_json::from_slice(&body).map_err(|e| ErpError::Decode(e.to_string()))?;
-        Ok(v.pointer("/message/time_zone")
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned))
+        let zone = v.pointer("/message/time_zone").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+        // `Date` has whole seconds: the server's clock read somewhere in [date, date + 1 s),
+        // taken as the middle, against the middle of the round trip.
+        let ahead = date.map(|d| d + chrono::Duration::milliseconds(500) - (sent + (received - sent) / 2));
+        Ok(SiteClock { zone: zone.map(str::to_owned), ahead })
     }
 
     /// One page (at most `page` rows) of submitted or cancelled documents after `cursor`, in

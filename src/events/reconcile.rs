@@ -21,9 +21,11 @@
 //! `now_datetime()`, `frappe/utils/data.py`). The zone is asked once
 //! (`frappe.client.get_time_zone`, System Settings `time_zone`); without an answer the
 //! business's `REMINDER_TIMEZONE` stands in, and the log says which is used. Checkpoints are
-//! kept as instants and written as the site's wall time when reading. After the first start
-//! a checkpoint is always a `modified` the site itself wrote, so a difference between the
-//! bot's clock and the site's does not lose documents; each read also goes back [`OVERLAP`]
+//! kept as instants and written as the site's wall time when reading. The first start's
+//! epoch is taken on the site's clock (ours corrected by the `Date` header of that same
+//! answer); after it a checkpoint is always a `modified` the site itself wrote, so a
+//! difference between the bot's clock and the site's does not lose documents; each read also
+//! goes back [`OVERLAP`]
 //! before the checkpoint, for transactions that commit after a later one (their `modified` is
 //! older than what was already read) and for clock differences at the first start. The
 //! re-read documents are known and skipped.
@@ -101,8 +103,15 @@ pub struct Reconciler {
     pub lookback: Duration,
     /// `REMINDER_TIMEZONE`, used when the site does not tell its own.
     pub fallback_zone: Tz,
-    /// The site's zone once learnt.
-    pub zone: Arc<tokio::sync::OnceCell<Tz>>,
+    /// The site's zone and clock once learnt.
+    pub site: Arc<tokio::sync::OnceCell<Site>>,
+}
+
+/// The site's time zone, and how far its clock is ahead of ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Site {
+    pub zone: Tz,
+    pub ahead: chrono::Duration,
 }
 
 impl Reconciler {
@@ -187,40 +196,59 @@ impl Reconciler {
         result.map(Some)
     }
 
-    /// The site's time zone: asked once; the fallback while the site cannot be asked.
-    async fn zone(&self) -> Tz {
-        if let Some(zone) = self.zone.get() {
-            return *zone;
+    /// The site's time zone and clock: asked once; the fallback zone (and our clock) while
+    /// the site cannot be asked.
+    async fn site(&self) -> Site {
+        if let Some(site) = self.site.get() {
+            return *site;
         }
-        match self.erp.site_time_zone().await {
-            Ok(Some(name)) => match name.parse::<Tz>() {
-                Ok(zone) => {
-                    tracing::info!(zone = %zone, "events reconciler: the site's time zone (System Settings)");
-                    *self.zone.get_or_init(|| async { zone }).await
+        let fallback = |why: &str| {
+            tracing::warn!(zone = %self.fallback_zone, "events reconciler: {why}; reading modification times in REMINDER_TIMEZONE");
+        };
+        match self.erp.site_clock().await {
+            Ok(clock) => {
+                let zone = match clock.zone.as_deref().map(|z| (z, z.parse::<Tz>())) {
+                    Some((_, Ok(zone))) => {
+                        tracing::info!(zone = %zone, "events reconciler: the site's time zone (System Settings)");
+                        zone
+                    }
+                    Some((name, Err(_))) => {
+                        fallback(&format!("the site's time zone {name:?} is unknown"));
+                        self.fallback_zone
+                    }
+                    None => {
+                        fallback("the site has no time zone in System Settings");
+                        self.fallback_zone
+                    }
+                };
+                // Under a second is the `Date` header's own resolution.
+                let ahead = clock.ahead.filter(|a| a.num_milliseconds().abs() >= 1_000).unwrap_or_default();
+                if ahead.num_seconds().abs() >= 2 {
+                    tracing::warn!(
+                        ahead_s = ahead.num_seconds(),
+                        "events reconciler: the site's clock differs from ours"
+                    );
                 }
-                Err(_) => self.settle_fallback(&format!("the site's time zone {name:?} is unknown")).await,
-            },
-            Ok(None) => self.settle_fallback("the site has no time zone in System Settings").await,
-            Err(ErpError::NotFound(_)) | Err(ErpError::Forbidden(_)) => {
-                self.settle_fallback("the site does not answer frappe.client.get_time_zone").await
+                *self.site.get_or_init(|| async { Site { zone, ahead } }).await
+            }
+            Err(e @ (ErpError::NotFound(_) | ErpError::Forbidden(_))) => {
+                fallback(&format!("the site does not answer frappe.client.get_time_zone ({e})"));
+                let site = Site { zone: self.fallback_zone, ahead: chrono::Duration::zero() };
+                *self.site.get_or_init(|| async { site }).await
             }
             Err(e) => {
                 tracing::warn!(error = %e, zone = %self.fallback_zone, "events reconciler: could not ask the site's time zone; using REMINDER_TIMEZONE for this pass");
-                self.fallback_zone
+                Site { zone: self.fallback_zone, ahead: chrono::Duration::zero() }
             }
         }
-    }
-
-    async fn settle_fallback(&self, why: &str) -> Tz {
-        tracing::warn!(zone = %self.fallback_zone, "events reconciler: {why}; reading modification times in REMINDER_TIMEZONE");
-        *self.zone.get_or_init(|| async { self.fallback_zone }).await
     }
 
     /// Reads every watched kind from its checkpoint to the end.
     async fn pass(&self, lost: &AtomicBool) -> Result<Report, ReconcileError> {
-        let zone = self.zone().await;
+        let Site { zone, ahead } = self.site().await;
         let now = Utc::now();
-        let start = now - chrono::Duration::from_std(self.lookback).unwrap_or_default();
+        // The first start's epoch on the site's clock: it is compared with what the site wrote.
+        let start = now + ahead - chrono::Duration::from_std(self.lookback).unwrap_or_default();
         let kinds: Vec<&str> = Watched::ALL.iter().map(|w| w.label()).collect();
         let checkpoints = self.store.reconcile_checkpoints(&kinds, start).await?;
         let oldest = now - chrono::Duration::from_std(OLDEST).unwrap_or_default();
@@ -283,12 +311,14 @@ impl Reconciler {
         let doctype = which.doctype(&self.sales).to_owned();
         let mut events = Vec::new();
         for row in rows {
-            let Some(event) = event_of(&doctype, row, floors, zone) else {
+            let made = events_of(&doctype, row, floors, zone);
+            if made.is_empty() {
                 report.history += 1;
-                continue;
-            };
-            if let Some(handled) = event.handled(&self.sales) {
-                events.push((event, handled));
+            }
+            for event in made {
+                if let Some(handled) = event.handled(&self.sales) {
+                    events.push((event, handled));
+                }
             }
         }
         let keys: Vec<String> = events.iter().map(|(e, _)| e.key()).collect();
@@ -328,31 +358,39 @@ struct Floors {
     oldest: DateTime<Utc>,
 }
 
-/// The event a listed document stands for, as the webhook body would carry it; `None` when
-/// it is history.
-fn event_of(doctype: &str, row: Changed, floors: &Floors, zone: Tz) -> Option<ErpEvent> {
-    let (kind, event) = match row.docstatus {
-        1 => (EventKind::Submitted, "on_submit"),
-        2 => (EventKind::Cancelled, "on_cancel"),
-        _ => return None,
-    };
+/// The events a listed document stands for, as the webhook bodies would carry them, without
+/// the history: a submitted document its submission; a cancelled one its cancellation, after
+/// its submission when that too happened after the epoch (both were missed: the customer
+/// hears both, in order).
+fn events_of(doctype: &str, row: Changed, floors: &Floors, zone: Tz) -> Vec<ErpEvent> {
     let modified = from_site(row.modified, zone);
     let created = row.creation.map(|c| from_site(c, zone)).unwrap_or(modified);
-    // The event happened before the epoch, or the document is older than the epoch (a
-    // submission) or than the marks (any event).
-    if modified < floors.epoch || created < floors.oldest || (kind == EventKind::Submitted && created < floors.epoch) {
-        return None;
+    if modified < floors.epoch || created < floors.oldest {
+        return Vec::new();
     }
-    let mut body = Map::new();
-    body.insert("event".into(), Value::from(event));
-    body.insert("doctype".into(), Value::from(doctype));
-    for (k, v) in row.row {
-        if k != "creation" {
-            body.insert(k, v);
-        }
-    }
-    body.insert("source".into(), Value::from("reconciler"));
-    Some(ErpEvent { doctype: doctype.to_owned(), name: row.name, kind, body })
+    let submitted_lately = created >= floors.epoch;
+    let kinds: &[(EventKind, &str, i64)] = match row.docstatus {
+        1 if submitted_lately => &[(EventKind::Submitted, "on_submit", 1)],
+        2 if submitted_lately => &[(EventKind::Submitted, "on_submit", 1), (EventKind::Cancelled, "on_cancel", 2)],
+        2 => &[(EventKind::Cancelled, "on_cancel", 2)],
+        _ => &[],
+    };
+    kinds
+        .iter()
+        .map(|(kind, event, docstatus)| {
+            let mut body = Map::new();
+            body.insert("event".into(), Value::from(*event));
+            body.insert("doctype".into(), Value::from(doctype));
+            for (k, v) in &row.row {
+                if k != "creation" {
+                    body.insert(k.clone(), v.clone());
+                }
+            }
+            body.insert("docstatus".into(), Value::from(*docstatus));
+            body.insert("source".into(), Value::from("reconciler"));
+            ErpEvent { doctype: doctype.to_owned(), name: row.name.clone(), kind: kind.clone(), body }
+        })
+        .collect()
 }
 
 /// An instant as the site's wall time.
@@ -411,20 +449,26 @@ mod tests {
             epoch: from_site(at("2026-12-01 10:00:00"), zone),
             oldest: from_site(at("2026-01-01 00:00:00"), zone),
         };
-        let e = event_of("Payment Entry", row(1, "2026-12-01 10:05:00", "2026-12-01 10:04:00"), &floors, zone)
-            .expect("an event");
-        assert_eq!((e.kind.clone(), e.body["event"].as_str()), (EventKind::Submitted, Some("on_submit")));
-        assert_eq!(e.key(), "Payment Entry\u{1f}PE-1\u{1f}on_submit");
-        assert!(e.body.get("creation").is_none());
+        let kinds = |docstatus, modified, creation| -> Vec<String> {
+            events_of("Sales Order", row(docstatus, modified, creation), &floors, zone)
+                .iter()
+                .map(|e| e.body["event"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        };
+        let e = events_of("Payment Entry", row(1, "2026-12-01 10:05:00", "2026-12-01 10:04:00"), &floors, zone);
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].kind.clone(), e[0].body["event"].as_str()), (EventKind::Submitted, Some("on_submit")));
+        assert_eq!(e[0].key(), "Payment Entry\u{1f}PE-1\u{1f}on_submit");
+        assert!(e[0].body.get("creation").is_none());
+        // Submitted and cancelled while nobody heard: both, in order.
+        assert_eq!(kinds(2, "2026-12-01 10:05:00", "2026-12-01 10:04:00"), ["on_submit", "on_cancel"]);
         // A contract made before the epoch and modified after it (a payment booked against it).
-        assert!(event_of("Sales Order", row(1, "2026-12-01 10:05:00", "2026-11-20 09:00:00"), &floors, zone).is_none());
+        assert!(kinds(1, "2026-12-01 10:05:00", "2026-11-20 09:00:00").is_empty());
         // Its cancellation after the epoch is news; a cancellation before it is history.
-        assert!(event_of("Sales Order", row(2, "2026-12-01 10:05:00", "2026-11-20 09:00:00"), &floors, zone).is_some());
-        assert!(event_of("Sales Order", row(2, "2026-12-01 09:55:00", "2026-11-20 09:00:00"), &floors, zone).is_none());
+        assert_eq!(kinds(2, "2026-12-01 10:05:00", "2026-11-20 09:00:00"), ["on_cancel"]);
+        assert!(kinds(2, "2026-12-01 09:55:00", "2026-11-20 09:00:00").is_empty());
         // Drafts are no events; documents older than the marks are left alone.
-        assert!(
-            event_of("Payment Entry", row(0, "2026-12-01 10:05:00", "2026-12-01 10:04:00"), &floors, zone).is_none()
-        );
-        assert!(event_of("Sales Order", row(2, "2026-12-01 10:05:00", "2025-12-01 09:00:00"), &floors, zone).is_none());
+        assert!(kinds(0, "2026-12-01 10:05:00", "2026-12-01 10:04:00").is_empty());
+        assert!(kinds(2, "2026-12-01 10:05:00", "2025-12-01 09:00:00").is_empty());
     }
 }

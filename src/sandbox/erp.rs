@@ -179,7 +179,10 @@ impl FakeErp {
     /// Sets the site's time zone (System Settings `time_zone`): `modified` and `creation` are
     /// written in it from now on, and `frappe.client.get_time_zone` answers it.
     pub fn set_time_zone(&self, tz: chrono_tz::Tz) {
-        self.st().time_zone = Some(tz);
+        let mut st = self.st();
+        st.time_zone = Some(tz);
+        // Times written before were in the other zone: they no longer bound the next ones.
+        st.last_modified = None;
     }
 
     pub fn time_zone(&self) -> chrono_tz::Tz {
@@ -188,7 +191,9 @@ impl FakeErp {
 
     /// Puts the site's clock `offset` ahead of the real one (behind when negative).
     pub fn set_clock_offset(&self, offset: chrono::TimeDelta) {
-        self.st().clock_offset = offset;
+        let mut st = self.st();
+        st.clock_offset = offset;
+        st.last_modified = None;
     }
 
     /// The site's wall clock now, as `modified` would be written.

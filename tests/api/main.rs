@@ -15,6 +15,7 @@ mod linking;
 mod money;
 mod operator;
 mod pdf;
+mod reconcile;
 mod reminders;
 mod resilience;
 mod returning;

@@ -34,6 +34,7 @@ fn body_object(body: &Option<Value>) -> Result<Map<String, Value>, ErpError> {
     }
 }
 
+/// Answers a request; the `Date` header reads the site's clock (see `FakeErp::set_clock_offset`).
 pub(super) async fn handle(
     AxState(erp): AxState<FakeErp>,
     method: Method,
@@ -41,6 +42,15 @@ pub(super) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let mut response = answer(erp.clone(), method, uri, headers, body).await;
+    let now = chrono::Utc::now() + erp.st_read().clock_offset;
+    if let Ok(date) = header::HeaderValue::from_str(&now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+        response.headers_mut().insert(header::DATE, date);
+    }
+    response
+}
+
+async fn answer(erp: FakeErp, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let started = Instant::now();
     let raw_path = uri.path().to_string();
     let query: HashMap<String, String> =
