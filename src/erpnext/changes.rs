@@ -126,9 +126,18 @@ impl ErpClient {
         let received = chrono::Utc::now();
         let v: Value = serde_json::from_slice(&body).map_err(|e| ErpError::Decode(e.to_string()))?;
         let zone = v.pointer("/message/time_zone").and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
-        // `Date` has whole seconds: the server's clock read somewhere in [date, date + 1 s),
-        // taken as the middle, against the middle of the round trip.
-        let ahead = date.map(|d| d + chrono::Duration::milliseconds(500) - (sent + (received - sent) / 2));
+        // `Date` has whole seconds: the server's clock read somewhere in [date, date + 1 s)
+        // while ours read somewhere in [sent, received]. When both clocks can agree, they are
+        // taken to; else the earliest the site's clock can be, so that a first start begins
+        // early rather than late.
+        let ahead = date.map(|d| {
+            let (low, high) = (d - received, d + chrono::Duration::seconds(1) - sent);
+            if low <= chrono::Duration::zero() && high > chrono::Duration::zero() {
+                chrono::Duration::zero()
+            } else {
+                low
+            }
+        });
         Ok(SiteClock { zone: zone.map(str::to_owned), ahead })
     }
 

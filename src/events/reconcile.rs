@@ -38,7 +38,8 @@
 //! unreachable is the one case the reconciler leaves to the webhook. An event it met is
 //! remembered for a year and more ([`crate::store::reconcile::MARK_TTL`]), far beyond the
 //! queue's 7-day once-only key, so that later modifications of a told document stay silent;
-//! documents created before that are left alone.
+//! documents created before that are left alone. A reconciler turned off for days starts
+//! again as on a first start, since what the webhooks told meanwhile bears no mark.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -63,6 +64,9 @@ pub const OVERLAP: Duration = Duration::from_secs(120);
 const PAGE: usize = 100;
 /// The leader lease; renewed every third of it while a pass runs.
 const LEASE_TTL: Duration = Duration::from_secs(30);
+/// A reconciler off for longer than this starts again as on a first start: the queue's
+/// once-only keys (7 days) of what the webhooks told meanwhile may be gone.
+const STALE: Duration = Duration::from_secs(6 * 86_400);
 /// Documents created longer ago than this are never told: their marks may be gone.
 const OLDEST: Duration = Duration::from_secs(MARK_TTL.as_secs() - 30 * 86_400);
 
@@ -221,8 +225,7 @@ impl Reconciler {
                         self.fallback_zone
                     }
                 };
-                // Under a second is the `Date` header's own resolution.
-                let ahead = clock.ahead.filter(|a| a.num_milliseconds().abs() >= 1_000).unwrap_or_default();
+                let ahead = clock.ahead.unwrap_or_default();
                 if ahead.num_seconds().abs() >= 2 {
                     tracing::warn!(
                         ahead_s = ahead.num_seconds(),
@@ -250,7 +253,8 @@ impl Reconciler {
         // The first start's epoch on the site's clock: it is compared with what the site wrote.
         let start = now + ahead - chrono::Duration::from_std(self.lookback).unwrap_or_default();
         let kinds: Vec<&str> = Watched::ALL.iter().map(|w| w.label()).collect();
-        let checkpoints = self.store.reconcile_checkpoints(&kinds, start).await?;
+        let stale_before = now - chrono::Duration::from_std(STALE).unwrap_or_default();
+        let checkpoints = self.store.reconcile_checkpoints(&kinds, start, stale_before).await?;
         let oldest = now - chrono::Duration::from_std(OLDEST).unwrap_or_default();
         let floors = Floors { epoch: checkpoints.epoch, oldest };
         let mut report = Report::default();

@@ -1,8 +1,9 @@
 //! What the events reconciler ([`crate::events::reconcile`]) keeps in Redis, under the events'
 //! key space (`{prefix}:events:…`):
 //!
-//! - `…:events:reconcile` (hash): `epoch`, when the reconciler first ran (minus the configured
-//!   look-back), and per watched document kind the checkpoint: the `modified` of the newest
+//! - `…:events:reconcile` (hash): `last`, when a pass last started; `epoch`, when the
+//!   reconciler first ran (minus the configured look-back; again after days off), and per
+//!   watched document kind the checkpoint: the `modified` of the newest
 //!   document whose events are queued, as UTC microseconds. Written by the lease holder only;
 //!   a checkpoint moved back by a holder whose lease lapsed costs a re-read, never a
 //!   duplicate (the queue and the marks below are once-only).
@@ -66,10 +67,17 @@ impl Store {
     }
 
     /// The checkpoints of `kinds`, each starting at `start` when it has none yet; the epoch
-    /// is set to `start` on the very first call.
-    pub async fn reconcile_checkpoints(&self, kinds: &[&str], start: DateTime<Utc>) -> Result<Checkpoints, StoreError> {
+    /// is set to `start` on the very first call. When the last pass (`last`) is older than
+    /// `stale_before` (the reconciler was off), everything starts again at `start`, as on a
+    /// first start: what happened meanwhile is beyond the queue's once-only memory.
+    pub async fn reconcile_checkpoints(
+        &self,
+        kinds: &[&str],
+        start: DateTime<Utc>,
+        stale_before: DateTime<Utc>,
+    ) -> Result<Checkpoints, StoreError> {
         let key = self.reconcile_key();
-        let fields: Vec<&str> = std::iter::once("epoch").chain(kinds.iter().copied()).collect();
+        let fields: Vec<&str> = ["last", "epoch"].into_iter().chain(kinds.iter().copied()).collect();
         let (values,): (Vec<Option<String>>,) = self
             .run_retrying("reconcile_checkpoints", || {
                 let mut p = redis::pipe();
@@ -77,25 +85,26 @@ impl Store {
                 p
             })
             .await?;
-        let values: Vec<Option<DateTime<Utc>>> = values.into_iter().map(from_micros).collect();
-        let missing: Vec<&str> = fields
-            .iter()
-            .zip(values.iter().chain(std::iter::repeat(&None)))
-            .filter(|(_, v)| v.is_none())
-            .map(|(f, _)| *f)
-            .collect();
-        if !missing.is_empty() {
-            let start_v = micros(start).to_string();
-            self.run_retrying::<()>("reconcile_checkpoints", || {
-                let mut p = redis::pipe();
-                for field in &missing {
-                    p.cmd("HSET").arg(&key).arg(*field).arg(&start_v).ignore();
-                }
-                p
-            })
-            .await?;
+        let mut values: Vec<Option<DateTime<Utc>>> = values.into_iter().map(from_micros).collect();
+        values.resize(fields.len(), None);
+        if values[0].is_some_and(|last| last < stale_before) {
+            tracing::warn!("the events reconciler has not run for days; starting again from now, as on a first start");
+            values.iter_mut().for_each(|v| *v = None);
         }
-        let mut values = values.into_iter();
+        let start_v = micros(start).to_string();
+        let last_v = micros(Utc::now()).to_string();
+        let missing: Vec<&str> =
+            fields.iter().zip(&values).skip(1).filter(|(_, v)| v.is_none()).map(|(f, _)| *f).collect();
+        self.run_retrying::<()>("reconcile_checkpoints", || {
+            let mut p = redis::pipe();
+            p.cmd("HSET").arg(&key).arg("last").arg(&last_v).ignore();
+            for field in &missing {
+                p.cmd("HSET").arg(&key).arg(*field).arg(&start_v).ignore();
+            }
+            p
+        })
+        .await?;
+        let mut values = values.into_iter().skip(1);
         let epoch = values.next().flatten().unwrap_or(start);
         let at = kinds.iter().map(|k| ((*k).to_owned(), values.next().flatten().unwrap_or(start))).collect();
         Ok(Checkpoints { epoch, at })

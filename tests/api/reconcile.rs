@@ -291,6 +291,9 @@ async fn modification_times_are_read_in_the_sites_time_zone() {
     env.erp.set_time_zone(chrono_tz::Pacific::Honolulu);
     env.erp.set_clock_offset(chrono::TimeDelta::seconds(-20));
     fixtures::seed(&env.erp);
+    // A first start on a clock that differs begins up to a second early (the `Date` header's
+    // resolution): the fixtures are older than that.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
     let port = free_port();
     let app = start(&env, port).await;
     link(&env, &app, USER).await;
@@ -334,5 +337,29 @@ async fn pages_of_equal_modification_times_are_read_whole() {
         wanted.push(received(i));
     }
     assert_each_told_once(&env, &wanted, Duration::from_secs(20)).await;
+    app.stop().await;
+}
+
+/// A reconciler that has not run for days (turned off, then on again) starts over as on a
+/// first start: the queue no longer remembers what the webhooks told meanwhile.
+#[tokio::test]
+async fn a_reconciler_off_for_days_starts_over_from_now() {
+    let env = TestEnv::new().await;
+    fixtures::seed(&env.erp);
+    let port = free_port();
+    let app = start(&env, port).await;
+    link(&env, &app, USER).await;
+    wait_for_checkpoints(&env).await;
+    app.stop().await;
+    book(&env.erp, 2, &[]);
+    let week_ago = (chrono::Utc::now() - chrono::TimeDelta::days(7)).timestamp_micros().to_string();
+    let key = format!("{}:events:reconcile", env.prefix);
+    env.redis.raw(&["HSET", &key, "last", &week_ago]).await;
+    let app = start(&env, port).await;
+    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    let texts = env.texts(USER);
+    assert!(!texts.iter().any(|t| is_notice(t)), "nothing from the days off: {texts:#?}");
+    submit_payment(&env.erp, 5);
+    assert_each_told_once(&env, &[received(5)], Duration::from_secs(5)).await;
     app.stop().await;
 }
