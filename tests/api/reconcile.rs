@@ -371,3 +371,19 @@ async fn a_reconciler_off_for_days_starts_over_from_now() {
     assert_each_told_once(&env, &[received(5)], Duration::from_secs(5)).await;
     app.stop().await;
 }
+
+/// Two replicas on one Redis: one reads ERPNext at a time (the lease), each notice once.
+#[tokio::test]
+async fn two_replicas_reconcile_without_telling_twice() {
+    let env = TestEnv::new().await;
+    fixtures::seed(&env.erp);
+    let (a, b) = (free_port(), free_port());
+    let first = start(&env, a).await;
+    link(&env, &first, USER).await;
+    let second = start(&env, b).await;
+    wait_for_checkpoints(&env).await;
+    let wanted = book(&env.erp, 6, &[3]);
+    assert_each_told_once(&env, &wanted, Duration::from_secs(6)).await;
+    first.stop().await;
+    second.stop().await;
+}
