@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::conversation::{Policy, runner::Runner};
 use crate::erpnext::ErpClient;
-use crate::events::{deliver::Deliverer, queue::Queue, worker::Worker};
+use crate::events::{deliver::Deliverer, queue::Queue, reconcile::Reconciler, worker::Worker};
 use crate::http::{self, AppState};
 use crate::lifecycle::Lifecycle;
 use crate::reminders::scheduler::Scheduler;
@@ -41,6 +41,7 @@ pub struct Application {
     router: axum::Router,
     clients: Clients,
     worker: Worker,
+    reconciler: Reconciler,
     scheduler: Scheduler,
 }
 
@@ -82,6 +83,16 @@ impl Application {
             },
             config: config.events.clone(),
         };
+        let reconciler = Reconciler {
+            erp: clients.erp.clone(),
+            store: clients.store.clone(),
+            queue: queue.clone(),
+            sales: Arc::new(config.erp.schema.sales.clone()),
+            every: config.events.reconcile_every,
+            lookback: config.events.reconcile_lookback,
+            fallback_zone: config.reminders.timezone,
+            site: Arc::default(),
+        };
         let state = AppState {
             updates: Lifecycle { runner: Arc::new(runner), store: clients.store.clone(), recent: Arc::default() },
             store: clients.store.clone(),
@@ -101,7 +112,7 @@ impl Application {
         };
         let addr = listener.local_addr().context("reading the listener's address")?;
         let router = http::router(state).merge(extra(addr));
-        Ok(Self { listener, router, clients, worker, scheduler })
+        Ok(Self { listener, router, clients, worker, reconciler, scheduler })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -131,11 +142,13 @@ impl Application {
         };
         let worker = tokio::spawn(self.worker.run(signal(stopped.clone())));
         let scheduler = tokio::spawn(self.scheduler.run(signal(stopped.clone())));
+        let reconciler = tokio::spawn(self.reconciler.run(signal(stopped.clone())));
         if let Ok(addr) = self.listener.local_addr() {
             tracing::info!(%addr, "listening");
         }
         let served = axum::serve(self.listener, self.router).with_graceful_shutdown(signal(stopped)).await;
         scheduler.abort();
+        reconciler.abort();
         if tokio::time::timeout(WORKER_GRACE, worker).await.is_err() {
             tracing::warn!("event deliveries still running at exit; they will be taken over");
         }

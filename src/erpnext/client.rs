@@ -91,6 +91,17 @@ impl ErpClient {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> Result<axum::body::Bytes, ErpError> {
+        self.send_dated(method, url, query, body).await.map(|(bytes, _)| bytes)
+    }
+
+    /// [`ErpClient::send`], with the answer's `Date` header: the server's clock.
+    async fn send_dated(
+        &self,
+        method: Method,
+        url: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<(axum::body::Bytes, Option<chrono::DateTime<chrono::Utc>>), ErpError> {
         let access = Access::of(&method, url);
         let mut builder = self
             .http
@@ -105,19 +116,25 @@ impl ErpClient {
         let work = async {
             let response = self.svc.clone().oneshot(request).await.map_err(transport_error)?;
             let status = response.status();
+            let date = response
+                .headers()
+                .get(header::DATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+                .map(|d| d.with_timezone(&chrono::Utc));
             let bytes = response.bytes().await.map_err(|e| transport_error(e.into()))?;
-            Ok::<_, ErpError>((status, bytes))
+            Ok::<_, ErpError>((status, date, bytes))
         };
         let started = std::time::Instant::now();
         let answer = tokio::time::timeout(self.deadline, work).await.map_err(|_| ErpError::Timeout).and_then(|r| r);
         let label = match &answer {
-            Ok((status, _)) => status.as_u16().to_string(),
+            Ok((status, _, _)) => status.as_u16().to_string(),
             Err(ErpError::Timeout) => "timeout".into(),
             Err(_) => "unreachable".into(),
         };
         crate::telemetry::metrics::erpnext(metric_target(url, body), label, started.elapsed().as_secs_f64());
-        let (status, bytes) = answer?;
-        if status.is_success() { Ok(bytes) } else { Err(ErpError::from_response(access, status, &bytes)) }
+        let (status, date, bytes) = answer?;
+        if status.is_success() { Ok((bytes, date)) } else { Err(ErpError::from_response(access, status, &bytes)) }
     }
 
     /// `GET /api/resource/{doctype}/{name}` → the document (child tables inline).
@@ -179,6 +196,17 @@ impl ErpClient {
     pub async fn method(&self, method: &str, query: &[(&str, String)]) -> Result<Vec<u8>, ErpError> {
         let url = format!("{}/api/method/{}", self.base, utf8_percent_encode(method, SEGMENT));
         self.send(Method::GET, &url, query, None).await.map(Vec::from)
+    }
+
+    /// [`ErpClient::method`], with the server's clock from the answer's `Date` header (whole
+    /// seconds; `None` when the answer has none).
+    pub async fn method_dated(
+        &self,
+        method: &str,
+        query: &[(&str, String)],
+    ) -> Result<(Vec<u8>, Option<chrono::DateTime<chrono::Utc>>), ErpError> {
+        let url = format!("{}/api/method/{}", self.base, utf8_percent_encode(method, SEGMENT));
+        self.send_dated(Method::GET, &url, query, None).await.map(|(b, d)| (Vec::from(b), d))
     }
 
     /// [`ErpClient::list`], converting each page's rows as it arrives (`None` drops a row).

@@ -4,6 +4,7 @@
 //! ([`sales`]) and their PDF ([`print`]); [`columns`] keeps the optional columns a site lacks
 //! out of the queries.
 
+pub mod changes;
 pub mod client;
 pub mod columns;
 pub mod customer;

@@ -41,6 +41,7 @@ async fn accept(state: AppState, event: ErpEvent) -> Response {
     match state.queue.accept(&event, handled).await {
         Ok(Accepted::Queued) => {
             metrics::event("accepted");
+            metrics::event_first_seen("webhook");
             tracing::info!(kind = handled.as_str(), "ERPNext event accepted");
             (StatusCode::OK, "accepted").into_response()
         }

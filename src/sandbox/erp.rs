@@ -11,6 +11,7 @@
 
 mod aggregate;
 mod eval;
+mod hooks;
 mod http;
 mod invoice;
 mod meta;
@@ -18,6 +19,7 @@ mod print;
 mod query;
 mod store;
 
+pub use hooks::{FRAPPE_TRIES, WebhookAttempt, WebhookOutcome, frappe_sleep_after};
 pub use print::PdfSite;
 
 use axum::http::StatusCode;
@@ -32,6 +34,8 @@ pub const API_KEY: &str = "test-key";
 pub const API_SECRET: &str = "test-secret";
 /// The user `frappe.auth.get_logged_user` reports for the test token.
 pub const API_USER: &str = "bot@example.com";
+/// The site's time zone unless [`FakeErp::set_time_zone`] sets another: a shop in Uzbekistan.
+pub const DEFAULT_TIME_ZONE: chrono_tz::Tz = chrono_tz::Asia::Tashkent;
 
 /// A fault served instead of (or before) the normal answer, as a proxy or Frappe would.
 #[derive(Debug, Clone)]
@@ -62,6 +66,7 @@ struct Inner {
     /// Lists read under the shared lock, so that concurrent list requests are served in parallel.
     store: RwLock<store::Store>,
     traffic: Mutex<store::Traffic>,
+    hooks: Mutex<hooks::Hooks>,
     addr: SocketAddr,
 }
 
@@ -119,7 +124,12 @@ impl FakeErp {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let erp = FakeErp {
-            inner: Arc::new(Inner { store: RwLock::new(store::Store::default()), traffic: Mutex::default(), addr }),
+            inner: Arc::new(Inner {
+                store: RwLock::new(store::Store::default()),
+                traffic: Mutex::default(),
+                hooks: Mutex::default(),
+                addr,
+            }),
         };
         for dt in [
             "Customer",
@@ -160,6 +170,40 @@ impl FakeErp {
 
     fn traffic(&self) -> MutexGuard<'_, store::Traffic> {
         self.inner.traffic.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn hooks(&self) -> MutexGuard<'_, hooks::Hooks> {
+        self.inner.hooks.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the site's time zone (System Settings `time_zone`): `modified` and `creation` are
+    /// written in it from now on, and `frappe.client.get_time_zone` answers it.
+    pub fn set_time_zone(&self, tz: chrono_tz::Tz) {
+        let mut st = self.st();
+        st.time_zone = Some(tz);
+        // Times written before were in the other zone: they no longer bound the next ones.
+        st.last_modified = None;
+    }
+
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        self.st_read().time_zone()
+    }
+
+    /// Puts the site's clock `offset` ahead of the real one (behind when negative).
+    pub fn set_clock_offset(&self, offset: chrono::TimeDelta) {
+        let mut st = self.st();
+        st.clock_offset = offset;
+        st.last_modified = None;
+    }
+
+    /// The site's wall clock now, as `modified` would be written.
+    pub fn site_now(&self) -> chrono::NaiveDateTime {
+        self.st_read().site_now()
+    }
+
+    /// Deletes a document; false when there was none.
+    pub fn delete(&self, doctype: &str, name: &str) -> bool {
+        self.st().remove(doctype, name)
     }
 
     /// Makes a doctype exist (an empty list instead of 404 "DocType not found").

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod lease;
 pub mod lock;
 pub mod memory;
+pub mod reconcile;
 pub mod retry;
 pub mod updates;
 

@@ -110,3 +110,35 @@ pub fn update_panicked() {
 pub fn update_finished_late() {
     counter!("erpbot_update_finished_late_total").increment(1);
 }
+
+/// A pass of the events reconciler by result: done, failed, lease_held, lease_lost.
+pub fn reconcile_run(result: &'static str) {
+    counter!("erpbot_reconcile_runs_total", "result" => result).increment(1);
+}
+
+/// An event the reconciler read in ERPNext and had not met before (`doc`: payment, contract).
+pub fn reconcile_found(doc: &'static str) {
+    counter!("erpbot_reconcile_events_found_total", "doc" => doc).increment(1);
+}
+
+/// An event queued by the reconciler: the webhooks never delivered it ("reconciler finds").
+pub fn reconcile_queued(doc: &'static str) {
+    counter!("erpbot_reconcile_finds_total", "doc" => doc).increment(1);
+}
+
+/// Which path saw an event first: `webhook` or `reconciler`.
+pub fn event_first_seen(path: &'static str) {
+    counter!("erpbot_events_first_seen_total", "path" => path).increment(1);
+}
+
+/// How far behind now a kind's reconciler checkpoint (the newest `modified` read) is, after a
+/// pass. It also grows while nothing changes in ERPNext.
+pub fn reconcile_checkpoint_lag(doc: &'static str, seconds: f64) {
+    gauge!("erpbot_reconcile_checkpoint_lag_seconds", "doc" => doc).set(seconds);
+}
+
+/// When the last complete reconciler pass started (Unix seconds): `time() - this` is how
+/// stale the catch-up is.
+pub fn reconcile_completed(unix_secs: f64) {
+    gauge!("erpbot_reconcile_last_success_timestamp_seconds").set(unix_secs);
+}

@@ -73,6 +73,8 @@ impl TestEnv {
             ("ERP_CONTRACT_TOTAL_FIELD", "custom_grand_total_with_interest".to_owned()),
             // The daily pass would start whenever a test runs after 10:00 in Tashkent.
             ("REMINDERS_ENABLED", "false".to_owned()),
+            // The events reconciler would read ERPNext at every start; `reconcile.rs` turns it on.
+            ("EVENT_RECONCILE_SECS", "0".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))

@@ -16,6 +16,7 @@ mod linking;
 mod money;
 mod operator;
 mod pdf;
+mod reconcile;
 mod reminders;
 mod resilience;
 mod returning;

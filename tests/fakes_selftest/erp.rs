@@ -420,3 +420,41 @@ async fn erp_can_ignore_group_by_as_frappe_did_before_it_took_it() {
     let (_, body) = get_list(&erp, paid_per_contract(json!({}))).await;
     assert_eq!(body["message"].as_array().map(Vec::len), Some(3));
 }
+
+#[tokio::test]
+async fn erp_writes_modified_in_the_sites_zone_and_lists_by_it_page_by_page() {
+    let erp = FakeErp::start().await.expect("start the fake ERPNext");
+    erp.set_time_zone(chrono_tz::America::New_York);
+    for i in 0..7 {
+        erp.submit("Payment Entry", json!({"name": format!("PE-{i}"), "party_type": "Customer"}));
+    }
+    erp.cancel("Payment Entry", "PE-2");
+    let ny_now = chrono::Utc::now().with_timezone(&chrono_tz::America::New_York).naive_local();
+    let modified =
+        |name: &str| erp.get("Payment Entry", name).expect("stored")["modified"].as_str().unwrap_or("").to_owned();
+    let pe2 =
+        chrono::NaiveDateTime::parse_from_str(&modified("PE-2"), "%Y-%m-%d %H:%M:%S%.6f").expect("Frappe's format");
+    assert!((ny_now - pe2).num_seconds().abs() < 5, "modified is New York wall time: {pe2} vs {ny_now}");
+    assert_eq!(erp.get("Payment Entry", "PE-2").expect("stored")["docstatus"], 2);
+    let (status, answer) = get_list(&erp, json!({"doctype": "Payment Entry", "fields": ["name"]})).await;
+    assert_eq!(status, 200, "{answer}");
+    // After PE-3's `modified`, oldest first, two at a time: PE-4, PE-5 | PE-6, PE-2 (cancelled last).
+    let page = |start: usize| {
+        json!({
+            "doctype": "Payment Entry", "fields": ["name", "modified"],
+            "filters": [["modified", ">", modified("PE-3")], ["docstatus", "in", [1, 2]]],
+            "order_by": "modified asc, name asc", "limit_start": start, "limit_page_length": 2,
+        })
+    };
+    let (_, first) = get_list(&erp, page(0)).await;
+    let (_, second) = get_list(&erp, page(2)).await;
+    assert_eq!(names(&first["message"]), ["PE-4", "PE-5"]);
+    assert_eq!(names(&second["message"]), ["PE-6", "PE-2"]);
+    let whole_day = json!({
+        "doctype": "Payment Entry", "fields": ["name"], "limit_page_length": 0,
+        "filters": [["modified", "between", [ny_now.date().to_string(), ny_now.date().to_string()]]],
+    });
+    assert_eq!(names(&get_list(&erp, whole_day).await.1["message"]).len(), 7, "a date bound spans its day");
+    let (_, _, zone) = get(&erp, "/api/method/frappe.client.get_time_zone", &[]).await;
+    assert_eq!(json_of(&zone)["message"]["time_zone"], "America/New_York");
+}

@@ -34,6 +34,7 @@ fn body_object(body: &Option<Value>) -> Result<Map<String, Value>, ErpError> {
     }
 }
 
+/// Answers a request; the `Date` header reads the site's clock (see `FakeErp::set_clock_offset`).
 pub(super) async fn handle(
     AxState(erp): AxState<FakeErp>,
     method: Method,
@@ -41,6 +42,15 @@ pub(super) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let mut response = answer(erp.clone(), method, uri, headers, body).await;
+    let now = chrono::Utc::now() + erp.st_read().clock_offset;
+    if let Ok(date) = header::HeaderValue::from_str(&now.format("%a, %d %b %Y %H:%M:%S GMT").to_string()) {
+        response.headers_mut().insert(header::DATE, date);
+    }
+    response
+}
+
+async fn answer(erp: FakeErp, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let started = Instant::now();
     let raw_path = uri.path().to_string();
     let query: HashMap<String, String> =
@@ -223,6 +233,13 @@ fn route(
             st.put(&doctype, doc.clone());
             Ok(json!({"data": doc}).into())
         }
+        ("DELETE", Some(name)) => {
+            if st.remove(&doctype, &name) {
+                Ok(json!({"message": "ok"}).into())
+            } else {
+                Err(doc_not_found(&doctype, &name))
+            }
+        }
         ("POST", None) => {
             let mut doc = body_object(body)?;
             doc.remove("modified");
@@ -251,6 +268,8 @@ fn call_method(
     }
     match name {
         "frappe.auth.get_logged_user" => Ok(json!({"message": API_USER}).into()),
+        // `frappe/client.py` `get_time_zone` (whitelisted, allow_guest): the System Settings zone.
+        "frappe.client.get_time_zone" => Ok(json!({"message": {"time_zone": erp.st_read().time_zone().name()}}).into()),
         "frappe.client.get_list" | "frappe.client.get_count" => {
             let Some(doctype) = args.get("doctype").and_then(Value::as_str).map(str::to_string) else {
                 return Err(err(

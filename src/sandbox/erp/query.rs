@@ -133,6 +133,9 @@ pub fn parse_args(get: impl Fn(&str) -> Option<Value>) -> Result<ListArgs, Strin
         };
         order_by.push((parse_column(col)?, desc));
     }
+    let (mut filters, mut or_filters) = (filters, or_filters);
+    datetime_filters(&mut filters);
+    datetime_filters(&mut or_filters);
     Ok(ListArgs {
         columns,
         filters,
@@ -143,6 +146,39 @@ pub fn parse_args(get: impl Fn(&str) -> Option<Value>) -> Result<ListArgs, Strin
         limit_page_length: as_usize(get("limit_page_length"), 20)?,
         parent: get("parent").and_then(|v| v.as_str().map(str::to_string)),
     })
+}
+
+/// Filters on `modified`/`creation` (Datetime columns) as MariaDB compares them: a value is
+/// read as a datetime, so `"2026-12-01 10:00:00"` equals the stored `…10:00:00.000000`; and
+/// `between` dates span whole days, as Frappe's `get_between_date_filter`
+/// (`frappe/model/db_query.py`) sets the time of a date-only bound to the start of its day
+/// (`from`) and to 23:59:59.999999 (`to`) for a Datetime field.
+fn datetime_filters(filters: &mut [Filter]) {
+    let read = |v: &Value, end_of_day: bool| -> Value {
+        let Some(s) = v.as_str().map(str::trim) else { return v.clone() };
+        let parsed = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok().or_else(|| {
+            let day = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+            let time = if end_of_day {
+                chrono::NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999)
+            } else {
+                Some(chrono::NaiveTime::MIN)
+            };
+            Some(day.and_time(time?))
+        });
+        parsed.map_or_else(|| v.clone(), |t| Value::String(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()))
+    };
+    for f in filters.iter_mut().filter(|f| matches!(f.field.as_str(), "modified" | "creation")) {
+        match f.op.as_str() {
+            "between" => {
+                if let Value::Array(bounds) = &f.value {
+                    let bounds: Vec<Value> = bounds.iter().enumerate().map(|(i, b)| read(b, i == 1)).collect();
+                    f.value = Value::Array(bounds);
+                }
+            }
+            "=" | "!=" | ">" | "<" | ">=" | "<=" => f.value = read(&f.value, false),
+            _ => {}
+        }
+    }
 }
 
 fn as_json(v: Value, what: &str) -> Result<Value, String> {
@@ -307,4 +343,28 @@ fn parse_filters(v: Value) -> Result<Vec<Filter>, String> {
 
 fn is_op(op: &str) -> bool {
     OPERATORS.contains(&op.to_ascii_lowercase().as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modification_times_compare_as_datetimes() {
+        let args = parse_args(|k| match k {
+            "filters" => Some(serde_json::json!([
+                ["modified", "between", ["2026-12-01", "2026-12-02"]],
+                ["creation", ">=", "2026-12-01 10:00:00"],
+                ["name", ">", "2026-12-01"],
+            ])),
+            _ => None,
+        })
+        .expect("parses");
+        assert_eq!(
+            args.filters[0].value,
+            serde_json::json!(["2026-12-01 00:00:00.000000", "2026-12-02 23:59:59.999999"])
+        );
+        assert_eq!(args.filters[1].value, "2026-12-01 10:00:00.000000");
+        assert_eq!(args.filters[2].value, "2026-12-01", "other fields are left alone");
+    }
 }

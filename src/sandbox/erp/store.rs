@@ -98,6 +98,10 @@ pub(super) struct Store {
     pub(super) print_denied: HashSet<String>,
     pub(super) pdf_site: super::print::PdfSite,
     pub(super) last_modified: Option<chrono::NaiveDateTime>,
+    /// The site's time zone (System Settings `time_zone`); `None`: [`super::DEFAULT_TIME_ZONE`].
+    pub(super) time_zone: Option<chrono_tz::Tz>,
+    /// How far the site's clock is ahead of the real one (negative: behind).
+    pub(super) clock_offset: chrono::TimeDelta,
     /// doctype -> name -> position in `docs`.
     pub(super) positions: HashMap<String, HashMap<String, usize>>,
     /// Ends (with the cache) on every change of documents or doctypes.
@@ -160,9 +164,31 @@ impl Store {
         }
     }
 
-    /// Strictly increasing `YYYY-MM-DD HH:MM:SS.ffffff` timestamps.
+    pub(super) fn time_zone(&self) -> chrono_tz::Tz {
+        self.time_zone.unwrap_or(super::DEFAULT_TIME_ZONE)
+    }
+
+    /// The site's wall clock: Frappe's `now_datetime()` (`frappe/utils/data.py`) is the server's
+    /// UTC time converted to System Settings `time_zone`, stored naive in `modified`/`creation`.
+    pub(super) fn site_now(&self) -> chrono::NaiveDateTime {
+        (chrono::Utc::now() + self.clock_offset).with_timezone(&self.time_zone()).naive_local()
+    }
+
+    /// Removes a document (Frappe's `delete_doc`); false when there was none of that name.
+    pub(super) fn remove(&mut self, doctype: &str, name: &str) -> bool {
+        let Some(at) = self.positions.get(doctype).and_then(|p| p.get(name)).copied() else { return false };
+        self.generation += 1;
+        let list = self.docs.entry(doctype.to_string()).or_default();
+        list.remove(at);
+        let positions: HashMap<String, usize> =
+            list.iter().enumerate().map(|(i, d)| (d["name"].as_str().unwrap_or_default().to_string(), i)).collect();
+        self.positions.insert(doctype.to_string(), positions);
+        true
+    }
+
+    /// Strictly increasing `YYYY-MM-DD HH:MM:SS.ffffff` timestamps, on the site's clock.
     pub(super) fn next_modified(&mut self) -> String {
-        let mut now = chrono::Local::now().naive_local();
+        let mut now = self.site_now();
         if let Some(last) = self.last_modified
             && now <= last
         {
