@@ -112,6 +112,8 @@ pub struct PaymentDoc {
     pub docstatus: i64,
     pub party_type: String,
     pub party: String,
+    /// `Receive` (the customer pays), `Pay` (a refund to them) or `Internal Transfer`.
+    pub payment_type: String,
     pub amount: Money,
     /// What is not allocated to any document: the customer's credit on account.
     pub unallocated: Money,

@@ -140,6 +140,11 @@ impl Deliverer {
         if pe.party_type != "Customer" {
             return Ok(Err("party is not a customer"));
         }
+        // A refund to the customer (`Pay`) is no payment received; the Webhook's condition
+        // lets it through (it tests the party only), the views do not count it either.
+        if pe.payment_type != "Receive" {
+            return Ok(Err("not an incoming payment"));
+        }
         let mut allocations: Vec<(String, Money)> = Vec::new();
         for (contract, allocated) in &pe.contracts {
             match allocations.iter_mut().find(|(c, _)| c == contract) {

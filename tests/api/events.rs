@@ -335,3 +335,24 @@ async fn redis_down_at_intake_asks_erpnext_to_retry() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     env.redis.start_again().await;
 }
+
+#[tokio::test]
+async fn a_refund_to_the_customer_is_not_told_as_a_payment_received() {
+    let (env, app) = linked_env(&[]).await;
+    env.erp.insert(
+        "Payment Entry",
+        json!({
+            "name": "ACC-PAY-2026-77780", "docstatus": 1, "payment_type": "Pay", "party_type": "Customer", "party": CUSTOMER,
+            "posting_date": fixtures::today().format("%Y-%m-%d").to_string(), "mode_of_payment": "Cash", "paid_amount": 200_000.0,
+            "unallocated_amount": 200_000.0, "references": [],
+        }),
+    );
+    let sent_before = env.tg.calls_to("sendMessage").len();
+    assert_eq!(
+        post_event(&app, &payment_body("ACC-PAY-2026-77780", "on_submit"), Some(SECRET)).await.0,
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(queue_len(&env, "events").await, ":0", "processed and dropped");
+    assert_eq!(env.tg.calls_to("sendMessage").len(), sent_before, "no notice");
+}

@@ -81,6 +81,7 @@ impl ErpClient {
             docstatus: doc.get("docstatus").and_then(Value::as_i64).unwrap_or_default(),
             party_type: text(&doc, "party_type").unwrap_or_default(),
             party: text(&doc, "party").unwrap_or_default(),
+            payment_type: text(&doc, "payment_type").unwrap_or_default(),
             amount,
             unallocated: money(&doc, "unallocated_amount").max(Money::ZERO),
             date: date(&doc, "posting_date"),
