@@ -11,6 +11,7 @@
 pub mod deliver;
 pub mod model;
 pub mod queue;
+pub mod replicas;
 pub mod signature;
 pub mod worker;
 
