@@ -15,11 +15,12 @@
 //!   without a break for [`CONFIRM`] and idle in Redis at least as long, is dead. Its entries
 //!   are claimed (the claim re-checks the heartbeat in the same step) and, once it holds
 //!   nothing, it is removed from the group. A scan that fails (Redis away) forgets what it saw:
-//!   after an outage every heartbeat has lapsed, and the live replicas get [`CONFIRM`] to
+//!   after an outage every heartbeat has lapsed, and the live replicas get [`AFTER_OUTAGE`] to
 //!   write theirs again before anyone counts them dead.
 //!
-//! From a `kill -9` to the survivors' claim: the heartbeat lapses within [`BEAT_TTL`] (4 s),
-//! is confirmed missing within [`CONFIRM`] (3 s) plus a scan period (1 s): about 8 s at most.
+//! From a `kill -9` to the survivors' claim: the heartbeat lapses within [`BEAT_TTL`] (3 s),
+//! is confirmed missing within [`CONFIRM`] (2 s) plus a scan period (1 s): about 6.5 s at
+//! most. After an outage of Redis, nobody is counted dead for [`AFTER_OUTAGE`] (5 s).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -34,9 +35,12 @@ use crate::telemetry::metrics;
 /// How often a replica writes its heartbeat.
 pub const BEAT_EVERY: Duration = Duration::from_secs(1);
 /// How long a heartbeat lasts unless rewritten.
-pub const BEAT_TTL: Duration = Duration::from_secs(4);
+pub const BEAT_TTL: Duration = Duration::from_secs(3);
 /// How long a consumer must be seen without a heartbeat (and idle) before it counts as dead.
-pub const CONFIRM: Duration = Duration::from_secs(3);
+pub const CONFIRM: Duration = Duration::from_secs(2);
+/// After a scan failed (Redis away), how long before anyone is counted dead again: every
+/// heartbeat lapsed during the outage, and the live replicas need a moment to reconnect.
+pub const AFTER_OUTAGE: Duration = Duration::from_secs(5);
 /// How often the group's consumers are looked at.
 pub const SCAN_EVERY: Duration = Duration::from_secs(1);
 
@@ -160,12 +164,15 @@ pub enum Verdict {
 #[derive(Debug, Default)]
 pub struct Watch {
     silent_since: HashMap<String, Instant>,
+    /// When a scan last failed.
+    lost: Option<Instant>,
 }
 
 impl Watch {
-    /// A scan failed: what was seen before may be an outage, not deaths.
-    pub fn lost_sight(&mut self) {
+    /// A scan failed at `now`: what was seen before may be an outage, not deaths.
+    pub fn lost_sight(&mut self, now: Instant) {
         self.silent_since.clear();
+        self.lost = Some(now);
     }
 
     /// Takes a scan's result at `now`; the consumers to claim from or forget.
@@ -173,6 +180,12 @@ impl Watch {
         let silent: Vec<&Consumer> = consumers.iter().filter(|c| c.name != me && !c.beating).collect();
         self.silent_since.retain(|name, _| silent.iter().any(|c| &c.name == name));
         let mut verdicts = Vec::new();
+        if self.lost.is_some_and(|lost| now.duration_since(lost) < AFTER_OUTAGE) {
+            for c in silent {
+                self.silent_since.entry(c.name.clone()).or_insert(now);
+            }
+            return verdicts;
+        }
         for c in silent {
             let since = *self.silent_since.entry(c.name.clone()).or_insert(now);
             let idle = Duration::from_millis(c.idle_ms);
@@ -212,7 +225,7 @@ mod tests {
         let t0 = Instant::now();
         let seen = [consumer("me", 1, 0, false), consumer("b", 2, 10_000, false), consumer("c", 0, 10_000, true)];
         assert!(watch.observe("me", &seen, t0).is_empty(), "first seen silent now");
-        assert!(watch.observe("me", &seen, t0 + Duration::from_secs(2)).is_empty());
+        assert!(watch.observe("me", &seen, t0 + Duration::from_secs(1)).is_empty());
         assert_eq!(watch.observe("me", &seen, t0 + CONFIRM), vec![Verdict::Claim("b".into())]);
         let emptied = [consumer("b", 0, 10_000, false)];
         assert_eq!(watch.observe("me", &emptied, t0 + CONFIRM + SCAN_EVERY), vec![Verdict::Forget("b".into())]);
@@ -226,10 +239,11 @@ mod tests {
         watch.observe("me", &silent, t0);
         watch.observe("me", &[consumer("b", 1, 10_000, true)], t0 + Duration::from_secs(1));
         assert!(watch.observe("me", &silent, t0 + Duration::from_secs(2)).is_empty());
-        assert!(watch.observe("me", &silent, t0 + Duration::from_secs(4)).is_empty(), "silent for 2 s only");
-        watch.lost_sight();
+        assert!(watch.observe("me", &silent, t0 + Duration::from_secs(3)).is_empty(), "silent for 1 s only");
+        watch.lost_sight(t0 + Duration::from_secs(5));
         assert!(watch.observe("me", &silent, t0 + Duration::from_secs(6)).is_empty());
-        assert_eq!(watch.observe("me", &silent, t0 + Duration::from_secs(9)).len(), 1);
+        assert!(watch.observe("me", &silent, t0 + Duration::from_secs(9)).is_empty(), "just after an outage");
+        assert_eq!(watch.observe("me", &silent, t0 + Duration::from_secs(10)).len(), 1);
     }
 
     #[test]

@@ -90,6 +90,7 @@ impl Worker {
         let mut watch = Watch::default();
         loop {
             if let Err(e) = this.queue.ensure_group().await {
+                watch.lost_sight(tokio::time::Instant::now());
                 tracing::warn!(error = %e, "event queue unavailable; retrying");
                 tokio::select! { () = &mut *shutdown => break, () = tokio::time::sleep(Duration::from_secs(1)) => continue }
             }
@@ -136,6 +137,8 @@ impl Worker {
                     }
                 }
                 Err(e) => {
+                    // Redis was away: heartbeats may have lapsed without anyone dying.
+                    watch.lost_sight(tokio::time::Instant::now());
                     tracing::warn!(error = %e, "reading the event queue failed");
                     tokio::select! { () = &mut *shutdown => break, () = tokio::time::sleep(Duration::from_secs(1)) => {} }
                 }
@@ -159,7 +162,7 @@ impl Worker {
         let consumers = match self.queue.consumers().await {
             Ok(consumers) => consumers,
             Err(e) => {
-                watch.lost_sight();
+                watch.lost_sight(tokio::time::Instant::now());
                 return Err(e);
             }
         };

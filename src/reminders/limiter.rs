@@ -1,6 +1,7 @@
 //! Sending limits shared by every replica through Redis: at most `TELEGRAM_SEND_RATE`
 //! messages in any calendar second, at most one per second per chat, and a pause for
-//! everyone after a 429.
+//! everyone after a 429. The counters and their script are in [`crate::store::reminders`];
+//! this is the waiting.
 
 use std::time::Duration;
 

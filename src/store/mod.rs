@@ -9,6 +9,7 @@
 //! - reminders' day lease, send records and shared send rate — [`reminders`]
 //! - an in-memory server speaking the same protocol, for the demo without Redis — [`memory`]
 
+pub mod admin;
 pub mod begin;
 pub mod chat;
 pub mod events;

@@ -16,6 +16,7 @@ mod money;
 mod operator;
 mod pdf;
 mod reminders;
+mod replicas;
 mod resilience;
 mod returning;
 mod setup;
