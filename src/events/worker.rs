@@ -49,7 +49,7 @@ impl Worker {
             if let Err(e) = self.queue.ensure_group().await {
                 tracing::warn!(error = %e, "could not create the event consumer group");
             }
-            tracing::info!("event delivery is off in this replica (EVENT_WORKERS=0)");
+            tracing::info!(replica.id = %self.queue.consumer(), "event delivery is off in this replica (EVENT_WORKERS=0)");
             return;
         }
         let me = self.queue.consumer().to_owned();
