@@ -86,6 +86,7 @@ pub async fn beat(queue: Queue, token: String, started: watch::Sender<Start>, mu
     // Wait for the predecessor's heartbeat to lapse; one that grows is renewed by a twin.
     let mut last_left: Option<i64> = None;
     let mut shared = false;
+    let waiting = Instant::now();
     loop {
         if *stop.borrow() {
             return;
@@ -103,6 +104,17 @@ pub async fn beat(queue: Queue, token: String, started: watch::Sender<Start>, mu
                     tracing::error!(replica.id = %me, "another live process uses this REPLICA_ID; give each replica its own");
                     shared = true;
                     break;
+                }
+                if last_left.is_none() {
+                    tracing::info!(replica.id = %me, left_ms = left, "this replica's previous process left a heartbeat; waiting for it to lapse");
+                }
+                if waiting.elapsed() > BEAT_TTL + BEAT_EVERY {
+                    // Never renewed, yet still there: a key without a TTL, not a process.
+                    tracing::warn!(replica.id = %me, "a stale heartbeat without expiry; replacing it");
+                    match events.heartbeat(&me, &token, BEAT_TTL).await {
+                        Ok(_) => break,
+                        Err(e) => tracing::warn!(error = %e, "could not write this replica's heartbeat; retrying"),
+                    }
                 }
                 last_left = Some(left);
             }
