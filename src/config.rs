@@ -109,7 +109,8 @@ pub struct Config {
 pub struct EventsConfig {
     /// Events delivered at once by this replica; 0 makes it accept events without delivering.
     pub workers: usize,
-    /// An event taken by a replica that went silent this long is taken over by another.
+    /// The fallback: an event held this long without being worked on is taken over by another
+    /// replica (a dead replica's events are taken sooner, through its heartbeat).
     pub claim_idle: Duration,
     /// Attempts before an event is parked for an operator.
     pub max_attempts: u32,

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use crate::config::Config;
 use crate::conversation::{Policy, runner::Runner};
 use crate::erpnext::ErpClient;
-use crate::events::{deliver::Deliverer, queue::Queue, reconcile::Reconciler, worker::Worker};
+use crate::events::{deliver::Deliverer, queue::Queue, reconcile::Reconciler, replicas, worker::Worker};
 use crate::http::{self, AppState};
 use crate::lifecycle::Lifecycle;
 use crate::reminders::scheduler::Scheduler;
@@ -72,7 +72,7 @@ impl Application {
             },
             timezone: config.reminders.timezone,
         };
-        let queue = Queue::new(clients.store.clone());
+        let queue = Queue::for_replica(clients.store.clone(), replicas::identity(config.events.replica_id.as_deref()));
         let worker = Worker {
             queue: queue.clone(),
             deliverer: Deliverer {
@@ -143,6 +143,9 @@ impl Application {
         let worker = tokio::spawn(self.worker.run(signal(stopped.clone())));
         let scheduler = tokio::spawn(self.scheduler.run(signal(stopped.clone())));
         let reconciler = tokio::spawn(self.reconciler.run(signal(stopped.clone())));
+        // Dropped without a graceful end (the task serving this is aborted), the worker, the
+        // scheduler and the reconciler go too, as they would with the process.
+        let _tasks = AbortOnDrop(vec![worker.abort_handle(), scheduler.abort_handle(), reconciler.abort_handle()]);
         if let Ok(addr) = self.listener.local_addr() {
             tracing::info!(%addr, "listening");
         }
@@ -153,6 +156,17 @@ impl Application {
             tracing::warn!("event deliveries still running at exit; they will be taken over");
         }
         served
+    }
+}
+
+/// Aborts the tasks when dropped.
+struct AbortOnDrop(Vec<tokio::task::AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }
 

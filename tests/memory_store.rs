@@ -285,6 +285,75 @@ async fn the_event_queue_accepts_reads_claims_and_parks_as_on_redis() {
     assert_eq!(seen, expected);
 }
 
+#[tokio::test]
+async fn replicas_take_back_their_own_claim_from_the_dead_and_forget_them_as_on_redis() {
+    let seen = on_both(|store, url| async move {
+        let (a, b) = (Queue::for_replica(store.clone(), "a".into()), Queue::for_replica(store.clone(), "b".into()));
+        let mut seen: Vec<String> = Vec::new();
+        let mut note = |what: String| seen.push(what);
+        a.ensure_group().await.expect("group");
+        for name in ["PE-1", "PE-2"] {
+            a.accept(&event(name), Handled::PaymentReceived).await.expect("accept");
+        }
+        note(format!("{:?}", names(&a.read(10, Duration::from_millis(100)).await.expect("a reads"))));
+        note(format!("{:?}", names(&b.read(10, Duration::from_millis(100)).await.expect("b reads"))));
+        let mut raw = raw_connection(&url).await;
+        let beat = store.keys().replica("a");
+        let set: redis::RedisResult<String> =
+            redis::cmd("SET").arg(&beat).arg("token").arg("PX").arg(5000).query_async(&mut raw).await;
+        note(format!("{set:?}"));
+        let consumers = b.consumers().await.expect("consumers");
+        note(format!("{:?}", consumers.iter().map(|c| (c.name.as_str(), c.pending, c.beating)).collect::<Vec<_>>()));
+        note(format!("{:?}", names(&b.claim_dead("a", Duration::ZERO, 10).await.expect("alive: nothing"))));
+        note(format!("{:?}", b.forget("a").await));
+        let (first, next) = a.resume(None, 1).await.expect("resume");
+        note(format!("{:?} {}", names(&first), next.is_some()));
+        let (second, next) = a.resume(next.as_deref(), 1).await.expect("resume on");
+        note(format!("{:?} {}", names(&second), next.is_some()));
+        let (rest, next) = a.resume(next.as_deref(), 1).await.expect("resume to the end");
+        note(format!("{:?} {:?}", names(&rest), next));
+        let deleted: redis::RedisResult<i64> = redis::cmd("DEL").arg(&beat).query_async(&mut raw).await;
+        note(format!("{deleted:?}"));
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        note(format!("{:?}", names(&b.claim_dead("a", Duration::from_secs(5), 10).await.expect("not idle enough"))));
+        note(format!("{:?}", names(&b.claim_dead("a", Duration::from_millis(20), 1).await.expect("one"))));
+        note(format!("{:?}", b.forget("a").await));
+        note(format!("{:?}", names(&b.claim_dead("a", Duration::from_millis(20), 10).await.expect("the rest"))));
+        note(format!("{:?}", b.forget("a").await));
+        let consumers = b.consumers().await.expect("consumers");
+        note(format!("{:?}", consumers.iter().map(|c| (c.name.as_str(), c.pending, c.beating)).collect::<Vec<_>>()));
+        b.done(&second[0], true).await.expect("done");
+        note(format!(
+            "{:?} {:?}",
+            b.was_sent(&second[0].key).await,
+            b.backlog().await.map(|d| (d.pending, d.oldest.is_some()))
+        ));
+        seen
+    })
+    .await;
+    let expected = [
+        r#"["PE-1 payment_received", "PE-2 payment_received"]"#,
+        "[]",
+        r#"Ok("OK")"#,
+        // A read that found nothing made no consumer (Redis 7.0).
+        r#"[("a", 2, true)]"#,
+        "[]",
+        "Ok(Alive)",
+        r#"["PE-1 payment_received"] true"#,
+        r#"["PE-2 payment_received"] true"#,
+        "[] None",
+        "Ok(1)",
+        "[]",
+        r#"["PE-1 payment_received"]"#,
+        "Ok(Holding)",
+        r#"["PE-2 payment_received"]"#,
+        "Ok(Removed)",
+        r#"[("b", 2, false)]"#,
+        "Ok(true) Ok((1, true))",
+    ];
+    assert_eq!(seen, expected);
+}
+
 async fn raw_connection(url: &str) -> redis::aio::MultiplexedConnection {
     let client = redis::Client::open(url).expect("client");
     client.get_multiplexed_async_connection().await.expect("connect")

@@ -14,7 +14,6 @@ mod routes;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 
@@ -116,7 +115,7 @@ enum Storage {
 async fn choose_storage(env: &BTreeMap<String, String>) -> anyhow::Result<Storage> {
     let url = env.get("REDIS_URL").filter(|v| !v.trim().is_empty()).cloned();
     let candidate = url.clone().unwrap_or_else(|| "redis://127.0.0.1:6379/0".into());
-    match ping(&candidate).await {
+    match crate::store::admin::ping_url(&candidate).await {
         Ok(()) => Ok(Storage::Redis(candidate)),
         Err(e) => {
             let why = if url.is_some() { "REDIS_URL does not answer" } else { "no Redis answers on 127.0.0.1:6379" };
@@ -128,46 +127,6 @@ async fn choose_storage(env: &BTreeMap<String, String>) -> anyhow::Result<Storag
             let memory = MemoryRedis::start().await.context("starting the in-memory store")?;
             Ok(Storage::Memory(memory))
         }
-    }
-}
-
-async fn ping(url: &str) -> Result<(), String> {
-    let client = redis::Client::open(url).map_err(|e| e.to_string())?;
-    let attempt = async {
-        let mut conn = client.get_multiplexed_async_connection().await?;
-        redis::cmd("PING").query_async::<String>(&mut conn).await
-    };
-    match tokio::time::timeout(Duration::from_secs(1), attempt).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("no answer within 1 s".into()),
-    }
-}
-
-/// Removes what an earlier demo left under the demo's key prefix in a shared Redis (the
-/// sandbox ERPNext starts afresh each time, so old links and reminder ledgers would lie).
-async fn forget_earlier_demo(url: &str, prefix: &str) -> anyhow::Result<usize> {
-    let client = redis::Client::open(url)?;
-    let mut conn = client.get_multiplexed_async_connection().await?;
-    let mut cursor: u64 = 0;
-    let mut removed = 0;
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(format!("{prefix}:*"))
-            .arg("COUNT")
-            .arg(500)
-            .query_async(&mut conn)
-            .await?;
-        if !keys.is_empty() {
-            removed += keys.len();
-            redis::cmd("DEL").arg(&keys).query_async::<()>(&mut conn).await?;
-        }
-        if next == 0 {
-            return Ok(removed);
-        }
-        cursor = next;
     }
 }
 
@@ -194,7 +153,8 @@ pub async fn run(
     let sandbox = Sandbox { erp, telegram, telegram_secret: random_secret(), erp_secret: random_secret() };
     let config = config(&env, &sandbox, &redis_url)?;
     if let Storage::Redis(url) = &storage {
-        let removed = forget_earlier_demo(url, &config.redis.key_prefix).await.map_err(DemoError::Failed)?;
+        let removed =
+            crate::store::admin::forget_prefix(url, &config.redis.key_prefix).await.map_err(DemoError::Failed)?;
         tracing::info!(store = "redis", prefix = %config.redis.key_prefix, removed, "demo: using Redis at REDIS_URL");
     }
     let today = crate::reminders::scheduler::local_date(chrono::Utc::now(), config.reminders.timezone);

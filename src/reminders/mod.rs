@@ -8,6 +8,8 @@
 //! - [`ledger`]: the day's lease (one replica runs a pass) and the record of what was sent.
 //! - [`limiter`]: the global send rate across replicas, one message per second per chat,
 //!   and the pause after a 429.
+//! - Their Redis commands and scripts are in [`crate::store::reminders`], next to the store's
+//!   retry rule: the records of what was sent are written with it.
 //! - [`pass`]: one pass: plan, filter, send through the limiter, record.
 //! - [`scheduler`]: when passes run.
 

@@ -54,6 +54,12 @@ impl Keys {
         format!("{}:event:sent:{hash}", self.prefix)
     }
 
+    /// A replica's heartbeat (its process token, a few seconds' TTL); `id` is the replica's
+    /// configured or host name (letters, digits, `.`, `_`, `-`).
+    pub fn replica(&self, id: &str) -> String {
+        format!("{}:replica:{id}", self.prefix)
+    }
+
     /// Reminder records of a day (`lease`, `sending`, `sent`, `done`).
     pub fn reminders(&self, what: &str, date: &str) -> String {
         format!("{}:reminders:{what}:{date}", self.prefix)

@@ -14,11 +14,13 @@
 //! - strings: GET, SET (NX, XX, GET, EX, PX, EXAT, PXAT, KEEPTTL), INCR;
 //! - hashes: HSET, HGET, HMGET, HGETALL; sets: SADD, SREM, SMEMBERS;
 //! - streams: XADD (`*`, `ms-*`, explicit ids; NOMKSTREAM), XLEN, XDEL, XRANGE, XGROUP CREATE
-//!   (`$`, MKSTREAM) / DESTROY, XREADGROUP (COUNT, BLOCK — waiting without holding up other
+//!   (`$`, MKSTREAM) / DESTROY / DELCONSUMER, XINFO CONSUMERS (name, pending, idle, as Redis
+//!   7.0), XREADGROUP (COUNT, BLOCK — waiting without holding up other
 //!   connections, 0 for ever — NOACK, `>` and history ids), XACK, XPENDING, XCLAIM (IDLE,
 //!   TIME, RETRYCOUNT, FORCE, JUSTID, LASTID), XAUTOCLAIM (COUNT, JUSTID; the Redis 7 reply
 //!   `[next, claimed, deleted]`), with pending entries that keep delivery counts and times;
-//! - EVAL of the bot's own scripts only (BEGIN, UNLOCK, ACCEPT, RENEW, RELEASE, ACQUIRE), each
+//! - EVAL of the bot's own scripts only (BEGIN, UNLOCK, ACCEPT, CLAIM_DEAD, FORGET, RENEW,
+//!   RELEASE, ACQUIRE), each
 //!   recognised by its exact text and run natively and atomically (see `memory/scripts.rs`).
 //!
 //! What it does not do: persistence (everything is lost when the process ends), replication,

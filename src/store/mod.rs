@@ -5,15 +5,20 @@
 //! - update claims, so each Telegram `update_id` is acted on once — [`updates`]
 //! - per-chat locks, so one chat's updates run one at a time across replicas — [`lock`]
 //! - marks: chats that blocked the bot, groups already told we work in private only.
+//! - the event queue (a stream, its consumer group, the replicas' heartbeats) — [`events`]
+//! - reminders' day lease, send records and shared send rate — [`reminders`]
 //! - an in-memory server speaking the same protocol, for the demo without Redis — [`memory`]
 
+pub mod admin;
 pub mod begin;
 pub mod chat;
+pub mod events;
 pub mod keys;
 pub mod lease;
 pub mod lock;
 pub mod memory;
 pub mod reconcile;
+pub mod reminders;
 pub mod retry;
 pub mod updates;
 

@@ -29,7 +29,7 @@ use super::{Store, StoreError};
 pub const MARK_TTL: Duration = Duration::from_secs(400 * 86_400);
 
 // The reminders' lease scripts (the in-memory store knows them by their text).
-use crate::reminders::ledger::{RELEASE, RENEW};
+use super::reminders::{RELEASE, RENEW};
 
 /// A held reconciler lease.
 #[derive(Debug)]

@@ -142,3 +142,19 @@ pub fn reconcile_checkpoint_lag(doc: &'static str, seconds: f64) {
 pub fn reconcile_completed(unix_secs: f64) {
     gauge!("erpbot_reconcile_last_success_timestamp_seconds").set(unix_secs);
 }
+
+/// Events taken over from replicas whose heartbeat stopped.
+pub fn events_claimed_from_dead(n: usize) {
+    counter!("erpbot_events_claimed_from_dead_total").increment(n as u64);
+}
+
+/// A replica heartbeat: `written`, `failed` (Redis away), `conflict` (another live process
+/// uses this `REPLICA_ID`).
+pub fn replica_heartbeat(result: &'static str) {
+    counter!("erpbot_replica_heartbeats_total", "result" => result).increment(1);
+}
+
+/// The age of the oldest event accepted and not yet finished (0 when none waits).
+pub fn event_oldest_pending(age: std::time::Duration) {
+    gauge!("erpbot_events_oldest_pending_seconds").set(age.as_secs_f64());
+}

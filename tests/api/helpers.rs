@@ -151,6 +151,15 @@ impl TestApp {
         self.client.get(format!("{}{path}", self.address)).send().await.expect("answers").status()
     }
 
+    /// Abrupt stop, as a `kill -9` would: the service and everything it runs (event worker,
+    /// heartbeat, scheduler) are dropped where they are; nothing finishes, nothing is released.
+    pub async fn kill(mut self) {
+        self.handle.abort();
+        let _ = (&mut self.handle).await;
+        // Only now may the stop signal go (dropping it would start a graceful stop).
+        drop(self.stop.take());
+    }
+
     /// Graceful stop: in-flight requests finish.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {

@@ -18,6 +18,7 @@ mod operator;
 mod pdf;
 mod reconcile;
 mod reminders;
+mod replicas;
 mod resilience;
 mod returning;
 mod setup;

@@ -65,6 +65,7 @@ fn take(group: &mut Group, id: StreamId, consumer: &[u8], at: Millis, deliveries
     if let Some(n) = deliveries {
         pending.deliveries = n;
     }
+    group.consumers.entry(consumer.to_vec()).or_insert(at);
 }
 
 /// XCLAIM key group consumer min-idle-time id … [IDLE ms] [TIME ms] [RETRYCOUNT n] [FORCE]
@@ -98,6 +99,9 @@ pub(super) fn xclaim(db: &mut Db, args: &[Bytes], now: Millis) -> CmdResult {
         take(group, id, consumer, delivered_at, deliveries);
         claimed.push(if o.just_id { id.reply() } else { entry_reply(id, fields) });
     }
+    if !claimed.is_empty() {
+        group.seen(consumer, now);
+    }
     Ok(Reply::Array(claimed))
 }
 
@@ -126,6 +130,7 @@ pub(super) fn xautoclaim(db: &mut Db, args: &[Bytes], now: Millis) -> CmdResult 
         at += 1;
     }
     let (entries, group) = group_of(db, &args[1], &args[2], now, "")?;
+    group.seen(consumer, now);
     let (mut attempts, mut claimed, mut deleted) = (count * 10, Vec::new(), Vec::new());
     let ids: Vec<StreamId> = group.pending.range(start..).map(|(id, _)| *id).collect();
     let mut walk = ids.iter().peekable();

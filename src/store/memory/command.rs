@@ -64,6 +64,7 @@ const COMMANDS: &[Spec] = &[
     Spec { name: "XREADGROUP", arity: -7, run: Handler::Blocking(groups::xreadgroup) },
     plain("XACK", -4, groups::xack),
     plain("XPENDING", -3, groups::xpending),
+    plain("XINFO", -2, groups::xinfo),
     plain("XCLAIM", -6, claim::xclaim),
     plain("XAUTOCLAIM", -6, claim::xautoclaim),
     plain("EVAL", -3, scripts::eval),

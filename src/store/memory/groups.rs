@@ -1,4 +1,5 @@
-//! Consumer groups: XGROUP CREATE / DESTROY, XREADGROUP, XACK and XPENDING.
+//! Consumer groups: XGROUP CREATE / DESTROY / DELCONSUMER, XREADGROUP, XACK, XPENDING and
+//! XINFO CONSUMERS.
 //!
 //! Reading with `>` hands out entries past the group's last delivered id and records each as
 //! pending for the reader (delivered now, once); reading with an id re-reads the reader's own
@@ -15,9 +16,19 @@ use super::streams::{Group, Pending, Stream, StreamId, entry_reply, group_of, ra
 const NO_KEY: &str = "The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use \
                       the MKSTREAM option to create an empty stream automatically.";
 
-/// XGROUP CREATE key group <id | $> [MKSTREAM] [ENTRIESREAD n] | XGROUP DESTROY key group
+/// XGROUP CREATE key group <id | $> [MKSTREAM] [ENTRIESREAD n] | XGROUP DESTROY key group |
+/// XGROUP DELCONSUMER key group consumer
 pub(super) fn xgroup(db: &mut Db, args: &[Bytes], now: Millis) -> CmdResult {
     match &args[1] {
+        sub if is(sub, "DELCONSUMER") && args.len() == 5 => {
+            let (_, group) = group_of(db, &args[2], &args[3], now, "")?;
+            let consumer = &args[4];
+            let before = group.pending.len();
+            group.pending.retain(|_, p| p.consumer != *consumer);
+            group.consumers.remove(consumer);
+            Ok(Reply::Int((before - group.pending.len()) as i64))
+        }
+        sub if is(sub, "DELCONSUMER") => Err(Fail::arity("xgroup|delconsumer")),
         sub if is(sub, "CREATE") && args.len() >= 5 => create(db, args, now),
         sub if is(sub, "CREATE") => Err(Fail::arity("xgroup|create")),
         sub if is(sub, "DESTROY") && args.len() == 4 => match db.stream(&args[2], now)? {
@@ -149,6 +160,11 @@ pub(super) fn xreadgroup(db: &mut Db, args: &[Bytes], now: Millis) -> Result<Rea
             None => new_entries(entries, group, &read, now),
             Some(after) => Some(history(entries, group, &read, *after, now)),
         };
+        // As in Redis 7.0, a read creates (and refreshes) its consumer only when it is served:
+        // a read of `>` that finds nothing leaves the consumer's idle time running.
+        if served.is_some() {
+            group.seen(read.consumer, now);
+        }
         if let Some(served) = served {
             out.push(Reply::Array(vec![Reply::bulk(key.to_vec()), Reply::Array(served)]));
         }
@@ -265,4 +281,29 @@ fn detail(group: &Group, (start, end, count, consumer): Range<'_>, idle: i64, no
             Reply::Array(vec![id.reply(), Reply::bulk(p.consumer.clone()), idle, Reply::Int(p.deliveries as i64)])
         });
     Ok(Reply::Array(rows.collect()))
+}
+
+/// XINFO CONSUMERS key group: each consumer (by name) with its pending count and idle time, as
+/// Redis 7.0 shows them.
+pub(super) fn xinfo(db: &mut Db, args: &[Bytes], now: Millis) -> CmdResult {
+    match args {
+        [_, sub, key, name] if is(sub, "CONSUMERS") => {
+            let (_, group) = group_of(db, key, name, now, "")?;
+            let rows = group.consumers.iter().map(|(consumer, seen)| {
+                let pending = group.pending.values().filter(|p| p.consumer == *consumer).count();
+                Reply::Array(vec![
+                    Reply::bulk("name"),
+                    Reply::bulk(consumer.clone()),
+                    Reply::bulk("pending"),
+                    Reply::Int(pending as i64),
+                    Reply::bulk("idle"),
+                    Reply::Int((now - seen).max(0)),
+                ])
+            });
+            Ok(Reply::Array(rows.collect()))
+        }
+        [_, sub, ..] if is(sub, "CONSUMERS") => Err(Fail::arity("xinfo|consumers")),
+        [_, sub, ..] => Err(Fail::err(format!("XINFO {} is not supported by the in-memory store", text(sub)))),
+        _ => Err(Fail::arity("xinfo")),
+    }
 }

@@ -26,10 +26,12 @@ const KNOWN: &[(&str, &str, usize, usize, Body)] = &[
     (crate::store::lease::RENEW_LEASE, "RENEW_LEASE", 2, 2, renew_lease),
     (crate::store::lease::ABORT, "ABORT", 2, 1, abort),
     (crate::store::lock::UNLOCK, "UNLOCK", 1, 1, release),
-    (crate::events::queue::ACCEPT, "ACCEPT", 2, 5, accept),
-    (crate::reminders::ledger::RENEW, "RENEW", 1, 2, renew),
-    (crate::reminders::ledger::RELEASE, "RELEASE", 1, 1, release),
-    (crate::reminders::limiter::ACQUIRE, "ACQUIRE", 3, 2, acquire),
+    (crate::store::events::ACCEPT, "ACCEPT", 2, 5, accept),
+    (crate::store::events::CLAIM_DEAD, "CLAIM_DEAD", 2, 5, claim_dead),
+    (crate::store::events::FORGET, "FORGET", 2, 2, forget),
+    (crate::store::reminders::RENEW, "RENEW", 1, 2, renew),
+    (crate::store::reminders::RELEASE, "RELEASE", 1, 1, release),
+    (crate::store::reminders::ACQUIRE, "ACQUIRE", 3, 2, acquire),
 ];
 
 /// EVAL script numkeys key … arg …
@@ -234,4 +236,50 @@ fn acquire(db: &mut Db, s: &Script<'_>) -> CmdResult {
     }
     s.call(db, &[b"SET", &k[2], b"1", b"PX", b"1000"])?;
     Ok(Reply::Int(0))
+}
+
+/// The ids in an XPENDING detail reply (`[[id, consumer, idle, deliveries], …]`).
+fn pending_ids(reply: Reply) -> Vec<Bytes> {
+    let Reply::Array(rows) = reply else { return Vec::new() };
+    rows.into_iter()
+        .filter_map(|row| match row {
+            Reply::Array(mut fields) if !fields.is_empty() => match fields.swap_remove(0) {
+                Reply::Bulk(id) => Some(id),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+/// CLAIM_DEAD: nothing (`{}`) if the heartbeat KEYS[2] exists; else XPENDING KEYS[1] group
+/// ARGV[1] IDLE ARGV[4] - + ARGV[5] consumer ARGV[2], and XCLAIM those ids to ARGV[3] with
+/// min-idle ARGV[4]: its reply.
+fn claim_dead(db: &mut Db, s: &Script<'_>) -> CmdResult {
+    let (k, a) = (s.keys, s.argv);
+    if s.number(db, &[b"EXISTS", &k[1]])? == 1 {
+        return Ok(Reply::Array(Vec::new()));
+    }
+    let rows = s.call(db, &[b"XPENDING", &k[0], &a[0], b"IDLE", &a[3], b"-", b"+", &a[4], &a[1]])?;
+    let ids = pending_ids(rows);
+    if ids.is_empty() {
+        return Ok(Reply::Array(Vec::new()));
+    }
+    let mut args: Vec<&[u8]> = vec![b"XCLAIM", &k[0], &a[0], &a[2], &a[3]];
+    args.extend(ids.iter().map(Vec::as_slice));
+    s.call(db, &args)
+}
+
+/// FORGET: -1 if the heartbeat KEYS[2] exists; 0 if consumer ARGV[2] of group ARGV[1] holds an
+/// entry (XPENDING … - + 1 consumer); else XGROUP DELCONSUMER and 1.
+fn forget(db: &mut Db, s: &Script<'_>) -> CmdResult {
+    let (k, a) = (s.keys, s.argv);
+    if s.number(db, &[b"EXISTS", &k[1]])? == 1 {
+        return Ok(Reply::Int(-1));
+    }
+    if !pending_ids(s.call(db, &[b"XPENDING", &k[0], &a[0], b"-", b"+", b"1", &a[1]])?).is_empty() {
+        return Ok(Reply::Int(0));
+    }
+    s.call(db, &[b"XGROUP", b"DELCONSUMER", &k[0], &a[0], &a[1]])?;
+    Ok(Reply::Int(1))
 }

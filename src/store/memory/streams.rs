@@ -74,12 +74,20 @@ pub(super) struct Stream {
     pub(super) groups: BTreeMap<Bytes, Group>,
 }
 
-/// A consumer group: how far it has read, and what it has read but not acknowledged. (Consumers
-/// are not kept apart: no command here shows one without pending entries.)
+/// A consumer group: how far it has read, what it has read but not acknowledged, and its
+/// consumers with the time each was last seen (read or claimed), for XINFO CONSUMERS.
 #[derive(Debug, Default)]
 pub(super) struct Group {
     pub(super) last_delivered: StreamId,
     pub(super) pending: BTreeMap<StreamId, Pending>,
+    pub(super) consumers: BTreeMap<Bytes, Millis>,
+}
+
+impl Group {
+    /// The consumer exists from now on (if new) and was seen `now`.
+    pub(super) fn seen(&mut self, consumer: &[u8], now: Millis) {
+        self.consumers.insert(consumer.to_vec(), now);
+    }
 }
 
 /// An entry delivered and not yet acknowledged (Redis's NACK).

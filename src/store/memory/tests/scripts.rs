@@ -87,7 +87,7 @@ fn begin_fails_like_lua_on_a_key_of_the_wrong_type() {
 
 #[test]
 fn unlock_and_release_delete_only_their_own_token() {
-    for script in [crate::store::lock::UNLOCK, crate::reminders::ledger::RELEASE] {
+    for script in [crate::store::lock::UNLOCK, crate::store::reminders::RELEASE] {
         let mut db = Db::default();
         run(&mut db, T0, "SET lock mine PX 1000");
         assert_eq!(eval(&mut db, T0, script, &["lock"], &["theirs"]), int(0));
@@ -101,7 +101,7 @@ fn unlock_and_release_delete_only_their_own_token() {
 #[test]
 fn renew_extends_only_a_lease_we_hold() {
     let mut db = Db::default();
-    let renew = crate::reminders::ledger::RENEW;
+    let renew = crate::store::reminders::RENEW;
     run(&mut db, T0, "SET lease mine PX 60000");
     assert_eq!(eval(&mut db, T0 + 30_000, renew, &["lease"], &["theirs", "60000"]), int(0));
     assert_eq!(run(&mut db, T0 + 30_000, "PTTL lease"), int(30_000));
@@ -113,7 +113,7 @@ fn renew_extends_only_a_lease_we_hold() {
 #[test]
 fn accept_queues_an_event_once() {
     let mut db = Db::default();
-    let accept = crate::events::queue::ACCEPT;
+    let accept = crate::store::events::ACCEPT;
     let args = ["604800", "Payment Entry\u{1f}PE-1\u{1f}on_submit", "payment_received", "{}", "1700000000"];
     assert_eq!(eval(&mut db, T0, accept, &["seen", "events"], &args), bulk(&format!("{T0}-0")));
     assert_eq!(eval(&mut db, T0, accept, &["seen", "events"], &args), Reply::Nil);
@@ -129,7 +129,7 @@ fn accept_queues_an_event_once() {
 #[test]
 fn acquire_spaces_sends_per_chat_and_per_second_and_honours_the_pause() {
     let mut db = Db::default();
-    let acquire = crate::reminders::limiter::ACQUIRE;
+    let acquire = crate::store::reminders::ACQUIRE;
     let go = |db: &mut Db, now: Millis, chat: &str| eval(db, now, acquire, &["pause", "window", chat], &["2", "300"]);
     assert_eq!(go(&mut db, T0, "chat:1"), int(0));
     assert_eq!(run(&mut db, T0, "PTTL window"), int(2000));
