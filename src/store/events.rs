@@ -27,6 +27,9 @@ const MARK_TTL_SECS: u64 = 7 * 86_400;
 
 /// Records the event's key (NX, EX ARGV[1]) and appends it to the stream; nil when the key
 /// was there (a repeated delivery).
+/// How long accepting an event waits out an unavailable Redis: well inside Frappe's 5 s.
+const ACCEPT_WINDOW: Duration = Duration::from_secs(3);
+
 pub(crate) const ACCEPT: &str = r"
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return redis.call('XADD', KEYS[2], '*', 'key', ARGV[2], 'handled', ARGV[3], 'body', ARGV[4], 'accepted_at', ARGV[5])
@@ -148,9 +151,13 @@ impl Events {
     ) -> Result<bool, StoreError> {
         let seen = self.store.keys().event_seen(hash);
         let stream = self.stream();
+        // Retried inside Frappe's request timeout (`timeout=webhook.timeout or 5` in
+        // frappe/integrations/doctype/webhook/webhook.py `enqueue_webhook`): a Redis blip is
+        // waited out instead of costing one of Frappe's three tries. Sent again after a lost
+        // answer, it finds its own seen key and says "duplicate" of an event that is queued.
         let (id,): (Option<String>,) = self
             .store
-            .run(|| {
+            .run_retrying_within("accept_event", ACCEPT_WINDOW, || {
                 let mut p = redis::pipe();
                 p.cmd("EVAL").arg(ACCEPT).arg(2).arg(&seen).arg(&stream).arg(MARK_TTL_SECS);
                 p.arg(key).arg(handled).arg(body).arg(accepted_at);

@@ -207,8 +207,19 @@ impl Store {
         what: &'static str,
         cmd: impl FnOnce() -> redis::Pipeline,
     ) -> Result<T, StoreError> {
+        self.run_retrying_within(what, self.retry_for, cmd).await
+    }
+
+    /// [`Store::run_retrying`] with a window of its own, for a caller that must answer sooner
+    /// (never longer than `REDIS_RETRY_SECS`).
+    pub(crate) async fn run_retrying_within<T: redis::FromRedisValue>(
+        &self,
+        what: &'static str,
+        window: Duration,
+        cmd: impl FnOnce() -> redis::Pipeline,
+    ) -> Result<T, StoreError> {
         let pipe = cmd();
-        retry::retrying(what, self.retry_for, || async {
+        retry::retrying(what, window.min(self.retry_for), || async {
             let work = async {
                 let mut conn = self.shared().await?;
                 let value: T = pipe.query_async(&mut conn).await?;

@@ -356,3 +356,30 @@ async fn a_refund_to_the_customer_is_not_told_as_a_payment_received() {
     assert_eq!(queue_len(&env, "events").await, ":0", "processed and dropped");
     assert_eq!(env.tg.calls_to("sendMessage").len(), sent_before, "no notice");
 }
+
+#[tokio::test]
+async fn a_redis_blip_during_an_event_is_waited_out_inside_frappes_timeout() {
+    let (mut env, app) = linked_env(&[]).await;
+    book_payment(&env.erp, "ACC-PAY-2026-77790", 1_000_000.0);
+    env.redis.stop().await;
+    let body = payment_body("ACC-PAY-2026-77790", "on_submit");
+    let (client, address) = (app.client.clone(), app.address.clone());
+    let posted = tokio::spawn(async move {
+        let raw = body.to_string();
+        client
+            .post(format!("{address}/erpnext/events"))
+            .header("content-type", "application/json")
+            .header("X-Frappe-Webhook-Signature", signature::sign(raw.as_bytes(), SECRET))
+            .body(raw)
+            .send()
+            .await
+            .map(|r| r.status())
+    });
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    env.redis.start_again().await;
+    let status = posted.await.expect("task").expect("answered");
+    assert_eq!(status, StatusCode::OK, "accepted once Redis was back, not refused");
+    // This Redis keeps nothing on disk: the chat's language is gone, the notice is in Uzbek.
+    let told = wait_for_text(&env, "1 000 000 so'm", 1, Duration::from_secs(8)).await;
+    assert_eq!(told.len(), 1, "{told:?}");
+}
