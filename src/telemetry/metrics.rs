@@ -94,3 +94,8 @@ pub fn redis_retry(op: &'static str) {
 pub fn redis_gave_up(op: &'static str) {
     counter!("erpbot_redis_gave_up_total", "op" => op).increment(1);
 }
+
+/// The Sentinels named another Redis master (a failover) and the bot switched to it.
+pub fn redis_master_switched() {
+    counter!("erpbot_redis_master_switches_total").increment(1);
+}
