@@ -134,12 +134,15 @@ impl Connector {
     /// starts while Redis is down). With Sentinels, asks them again now and then (see the
     /// module's text).
     pub async fn shared(self: &Arc<Self>) -> Result<ConnectionManager, StoreError> {
-        if let Some(manager) = self.current().manager.clone() {
+        // Each lock of `current` in a statement of its own: it is never held across another.
+        let manager = self.current().manager.clone();
+        if let Some(manager) = manager {
             self.recheck_soon();
             return Ok(manager);
         }
         let _one = self.first.lock().await;
-        if let Some(manager) = self.current().manager.clone() {
+        let manager = self.current().manager.clone();
+        if let Some(manager) = manager {
             return Ok(manager);
         }
         let client = self.resolve().await?;

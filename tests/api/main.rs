@@ -18,6 +18,7 @@ mod pdf;
 mod reminders;
 mod resilience;
 mod returning;
+mod sentinel;
 mod setup;
 mod setup_webhooks;
 mod stock_site;
