@@ -324,6 +324,31 @@ fn seed_customer(erp: &FakeErp, i: usize) {
     );
 }
 
+/// The bot's configuration on the sandboxes (Redis apart).
+fn base_vars(erp: &FakeErp, tg: &FakeTelegram, prefix: &str) -> BTreeMap<String, String> {
+    [
+        ("BOT_TOKEN", fake_telegram::TOKEN.to_owned()),
+        ("TELEGRAM_API_URL", tg.api_url()),
+        ("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+        ("ERP_BASE_URL", erp.base_url()),
+        ("ERP_API_KEY", fake_erp::API_KEY.to_owned()),
+        ("ERP_API_SECRET", fake_erp::API_SECRET.to_owned()),
+        ("ERP_WEBHOOK_SECRET", ERP_SECRET.to_owned()),
+        ("ERP_TIMEOUT_SECS", "2".to_owned()),
+        ("ERP_DEADLINE_SECS", "4".to_owned()),
+        ("REDIS_KEY_PREFIX", prefix.to_owned()),
+        ("SUPPORT_PHONE", "+998 71 200-00-00".to_owned()),
+        ("ERP_PHONE_FIELDS", "custom_phone_1,mobile_no".to_owned()),
+        ("ERP_CONTRACT_TOTAL_FIELD", "custom_grand_total_with_interest".to_owned()),
+        ("REMINDERS_ENABLED", "false".to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+        ("EVENT_RECONCILE_SECS", RECONCILE_SECS.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
 /// The chat as the linking flow leaves it, as `HSET` arguments.
 fn linked_chat(i: usize) -> Vec<(&'static str, String)> {
     let mut session = record(i).session();
@@ -399,7 +424,8 @@ impl World {
     async fn new(settings: Settings, scenario: Scenario) -> Arc<World> {
         let (erp, tg) = tokio::join!(FakeErp::start(), FakeTelegram::start());
         let (erp, tg) = (erp.expect("start the fake ERPNext"), tg.expect("start the fake Bot API"));
-        let redis = if scenario == Scenario::SentinelFailover { Redis::with_sentinel().await } else { Redis::single().await };
+        let redis =
+            if scenario == Scenario::SentinelFailover { Redis::with_sentinel().await } else { Redis::single().await };
         let prefix = format!("faults{}", uuid::Uuid::new_v4().simple());
         for i in 0..settings.chats {
             seed_customer(&erp, i);
@@ -419,27 +445,7 @@ impl World {
         }
         let dir = std::env::temp_dir().join(format!("faults-{}-{}", scenario.name(), uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("faults work dir");
-        let mut vars: BTreeMap<String, String> = [
-            ("BOT_TOKEN", fake_telegram::TOKEN.to_owned()),
-            ("TELEGRAM_API_URL", tg.api_url()),
-            ("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
-            ("ERP_BASE_URL", erp.base_url()),
-            ("ERP_API_KEY", fake_erp::API_KEY.to_owned()),
-            ("ERP_API_SECRET", fake_erp::API_SECRET.to_owned()),
-            ("ERP_WEBHOOK_SECRET", ERP_SECRET.to_owned()),
-            ("ERP_TIMEOUT_SECS", "2".to_owned()),
-            ("ERP_DEADLINE_SECS", "4".to_owned()),
-            ("REDIS_KEY_PREFIX", prefix.clone()),
-            ("SUPPORT_PHONE", "+998 71 200-00-00".to_owned()),
-            ("ERP_PHONE_FIELDS", "custom_phone_1,mobile_no".to_owned()),
-            ("ERP_CONTRACT_TOTAL_FIELD", "custom_grand_total_with_interest".to_owned()),
-            ("REMINDERS_ENABLED", "false".to_owned()),
-            ("RUST_LOG", "warn".to_owned()),
-            ("EVENT_RECONCILE_SECS", RECONCILE_SECS.to_string()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
+        let mut vars = base_vars(&erp, &tg, &prefix);
         for (k, v) in redis.vars() {
             vars.insert(k.to_owned(), v);
         }
@@ -520,7 +526,9 @@ impl World {
             let update = updates::callback(uid, chat, "cl:0", BUTTON_MESSAGE);
             let callback_id = update["callback_query"]["id"].as_str().unwrap_or_default().to_owned();
             let redelivered = uid % 10 == 3;
-            self.log().updates.insert(uid, UpdateLog { callback_id, accepted_after: None, accepted_at: None, redelivered });
+            self.log()
+                .updates
+                .insert(uid, UpdateLog { callback_id, accepted_after: None, accepted_at: None, redelivered });
             let first = Instant::now();
             let accepted = self.deliver(&update, uid, chat).await;
             if let Some(at) = accepted
@@ -629,8 +637,11 @@ struct Fault {
     in_flight_at_kill: usize,
     /// When the replica was killed.
     killed_at: Option<Instant>,
-    /// Writes the old master took after the failover began and before it was demoted.
+    /// From the failover's start until both bots had switched to the new master (or the old
+    /// one was demoted): what they wrote to the old master then may be lost.
     split_brain: Option<(Instant, Instant)>,
+    /// When the Sentinel turned the old master into a replica (it took writes until then).
+    demoted_after: Option<Duration>,
 }
 
 async fn redis_restart(world: &World, kill: bool) -> Duration {
@@ -682,7 +693,13 @@ async fn inject(world: Arc<World>, scenario: Scenario) -> Fault {
             for n in 0..5 {
                 let (name, amount, doc) = world.book_payment(n);
                 let (accepted_at, tries) = world.frappe_send(&doc, "on_submit", n).await;
-                world.log().events.push(EventLog { name: name.clone(), chat: user_of(n), amount: Some(amount), accepted_at, tries });
+                world.log().events.push(EventLog {
+                    name: name.clone(),
+                    chat: user_of(n),
+                    amount: Some(amount),
+                    accepted_at,
+                    tries,
+                });
                 early.push((n, name, doc));
             }
             tokio::time::sleep_until(at(2.0).into()).await;
@@ -736,15 +753,35 @@ async fn inject(world: Arc<World>, scenario: Scenario) -> Fault {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             fault.outage = began.elapsed();
-            // The old master goes on taking writes until the Sentinel turns it into a replica.
-            loop {
-                let role = master.raw(&["ROLE"]).await;
-                if role.contains("slave") || began.elapsed() > Duration::from_secs(20) {
-                    break;
+            // When both bots have switched (their metric), and when the old master stopped
+            // taking writes: the Sentinel turns it into a replica only at its next look.
+            let mut switched = None;
+            let mut demoted = None;
+            while (switched.is_none() || demoted.is_none()) && began.elapsed() < Duration::from_secs(12) {
+                if switched.is_none() {
+                    let bots = world.bots.lock().await;
+                    let mut all = true;
+                    for bot in bots.iter() {
+                        all &= bot.metrics().await.contains("erpbot_redis_master_switches_total 1");
+                    }
+                    if all {
+                        switched = Some(Instant::now());
+                    }
+                }
+                if demoted.is_none() && master.raw(&["ROLE"]).await.contains("slave") {
+                    demoted = Some(Instant::now());
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
-            fault.split_brain = Some((began, Instant::now()));
+            let now = Instant::now();
+            // The bots write to the old master until they switch (or it is demoted, if sooner).
+            let end = match (switched, demoted) {
+                (Some(s), Some(d)) => s.min(d),
+                (Some(t), None) | (None, Some(t)) => t,
+                (None, None) => now,
+            };
+            fault.split_brain = Some((began, end));
+            fault.demoted_after = demoted.map(|d| d - began);
         }
     }
     fault
@@ -806,7 +843,10 @@ async fn count(world: &World, scenario: Scenario, fault: &Fault) -> Figures {
     let answers: HashMap<String, usize> = {
         let mut m = HashMap::new();
         for c in world.tg.calls_to("answerCallbackQuery") {
-            let id = c.params["callback_query_id"].as_str().map(str::to_owned).unwrap_or_else(|| c.params["callback_query_id"].to_string());
+            let id = c.params["callback_query_id"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| c.params["callback_query_id"].to_string());
             *m.entry(id).or_insert(0) += 1;
         }
         m
@@ -888,7 +928,8 @@ async fn count(world: &World, scenario: Scenario, fault: &Fault) -> Figures {
             .iter()
             .filter(|c| c.params["text"].as_str().is_some_and(|t| t.contains("Платёж")))
             .filter(|c| {
-                c.at <= killed_wall && killed_wall.duration_since(c.at).unwrap_or_default() <= Duration::from_millis(100)
+                c.at <= killed_wall
+                    && killed_wall.duration_since(c.at).unwrap_or_default() <= Duration::from_millis(100)
             })
             .count()
     });
@@ -906,7 +947,13 @@ async fn count(world: &World, scenario: Scenario, fault: &Fault) -> Figures {
         Scenario::BotStoppedPaymentsBooked => (0, 0, fault.outage + Duration::from_secs(2), Duration::from_secs(2), 0),
         Scenario::SentinelFailover => {
             let window = fault.split_brain.map(|(a, b)| b - a).unwrap_or_default();
-            (redelivered_in_window, 0, window + Duration::from_secs(2), window + Duration::from_secs(2), events_in_window)
+            (
+                redelivered_in_window,
+                0,
+                window + Duration::from_secs(2),
+                window + Duration::from_secs(2),
+                events_in_window,
+            )
         }
     };
     let mut check = |ok: bool, what: String| {
@@ -927,9 +974,16 @@ async fn count(world: &World, scenario: Scenario, fault: &Fault) -> Figures {
     );
     check(
         f.longest_refusal <= refusal_bound,
-        format!("a chat was refused for {:.1} s (bound {:.1} s)", f.longest_refusal.as_secs_f64(), refusal_bound.as_secs_f64()),
+        format!(
+            "a chat was refused for {:.1} s (bound {:.1} s)",
+            f.longest_refusal.as_secs_f64(),
+            refusal_bound.as_secs_f64()
+        ),
     );
-    check(f.p99 <= p99_bound, format!("webhook p99 {:.2} s (bound {:.2} s)", f.p99.as_secs_f64(), p99_bound.as_secs_f64()));
+    check(
+        f.p99 <= p99_bound,
+        format!("webhook p99 {:.2} s (bound {:.2} s)", f.p99.as_secs_f64(), p99_bound.as_secs_f64()),
+    );
     if scenario != Scenario::BotStoppedPaymentsBooked {
         check(f.events_given_up == 0, format!("Frappe gave up on {} events (bound 0)", f.events_given_up));
     }
@@ -940,8 +994,9 @@ async fn count(world: &World, scenario: Scenario, fault: &Fault) -> Figures {
         ));
     }
     if let Some((a, b)) = fault.split_brain {
+        let demoted = fault.demoted_after.map_or("more than 12 s".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()));
         f.notes.push(format!(
-            "old master took writes for {:.1} s after the failover began; {redelivered_in_window} redelivered updates and {events_in_window} events accepted then",
+            "the bots switched {:.1} s after the failover began (the old master was demoted after {demoted}); {redelivered_in_window} redelivered updates and {events_in_window} events accepted in that window and the second before",
             (b - a).as_secs_f64()
         ));
     }
@@ -966,7 +1021,8 @@ async fn tally(world: &World) -> (bool, bool) {
         .map(|c| (fake_telegram::chat_of(&c.params), c.params["text"].as_str().unwrap_or_default().to_owned()))
         .collect();
     let log = world.log();
-    let all_answered = log.updates.values().filter(|u| u.accepted_at.is_some()).all(|u| answered.contains(&u.callback_id));
+    let all_answered =
+        log.updates.values().filter(|u| u.accepted_at.is_some()).all(|u| answered.contains(&u.callback_id));
     let all_told = log.events.iter().all(|e| {
         texts.iter().any(|(chat, t)| {
             *chat == Some(e.chat)
@@ -984,11 +1040,9 @@ async fn run(scenario: Scenario, settings: Settings) -> Option<Figures> {
     if scenario == Scenario::BotStoppedPaymentsBooked && !reconciles(&world).await {
         return None;
     }
-    let until = world.started + settings.load_for + if scenario == Scenario::BotStoppedPaymentsBooked {
-        Duration::from_secs(8)
-    } else {
-        Duration::ZERO
-    };
+    let until = world.started
+        + settings.load_for
+        + if scenario == Scenario::BotStoppedPaymentsBooked { Duration::from_secs(8) } else { Duration::ZERO };
     let chats: Vec<_> = (0..settings.chats).map(|i| tokio::spawn(Arc::clone(&world).chat(i, until))).collect();
     let events = if scenario == Scenario::BotStoppedPaymentsBooked {
         None
@@ -1080,4 +1134,140 @@ async fn faults_stay_within_the_bounds() {
     }
     println!("\n{table}\n{settings:?}, {:.0} s in all", started.elapsed().as_secs_f64());
     assert!(failures.is_empty(), "bounds exceeded:\n{}\n\n{table}", failures.join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// TLS
+
+/// Runs `openssl` (the command-line tool) in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl").args(args).current_dir(dir).output().expect("run openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, in `dir`.
+fn make_certificates(dir: &std::path::Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=faults test CA",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n").expect("san.ext");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ],
+    );
+}
+
+/// `erpnext-bot check` with these variables: its output.
+async fn check_output(vars: &BTreeMap<String, String>) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_erpnext-bot"))
+        .arg("check")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(vars)
+        .output()
+        .await
+        .expect("run erpnext-bot check");
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[tokio::test]
+async fn the_bot_talks_to_redis_over_tls_and_checks_its_certificate() {
+    if std::process::Command::new("openssl").arg("version").output().is_err() {
+        panic!("openssl (the command-line tool) is needed to make test certificates");
+    }
+    let dir = TempDir(std::env::temp_dir().join(format!("faults-tls-{}", uuid::Uuid::new_v4().simple())));
+    std::fs::create_dir_all(&dir.0).expect("tls dir");
+    make_certificates(&dir.0);
+    let path = |f: &str| dir.0.join(f).to_string_lossy().into_owned();
+    let tls_port = free_port().to_string();
+    // The plain port stays for the test's own commands; the bot is given only the TLS one.
+    let redis = TestRedis::start_with(&[
+        "--tls-port",
+        &tls_port,
+        "--tls-cert-file",
+        &path("server.pem"),
+        "--tls-key-file",
+        &path("server.key"),
+        "--tls-ca-cert-file",
+        &path("ca.pem"),
+        "--tls-auth-clients",
+        "no",
+    ])
+    .await;
+    let (erp, tg) = tokio::join!(FakeErp::start(), FakeTelegram::start());
+    let (erp, tg) = (erp.expect("start the fake ERPNext"), tg.expect("start the fake Bot API"));
+    let prefix = format!("tls{}", uuid::Uuid::new_v4().simple());
+    let mut vars = base_vars(&erp, &tg, &prefix);
+    vars.insert("REDIS_URL".into(), format!("rediss://127.0.0.1:{tls_port}/0"));
+
+    // Without the CA the certificate is refused.
+    let refused = check_output(&vars).await;
+    assert!(refused.lines().any(|l| l.contains("redis:") && !l.contains("reachable")), "{refused}");
+
+    vars.insert("SSL_CERT_FILE".into(), path("ca.pem"));
+    let checked = check_output(&vars).await;
+    assert!(checked.contains("redis: reachable"), "{checked}");
+
+    let bot = Bot::start("bot-tls", vars, &dir.0).await;
+    let user = 731_000_001;
+    let update = updates::command(5_000, user, "/start");
+    let status = reqwest::Client::new()
+        .post(format!("{}/telegram/webhook", bot.url()))
+        .header("content-type", "application/json")
+        .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+        .body(update.to_string())
+        .send()
+        .await
+        .expect("webhook answers")
+        .status();
+    assert!(status.is_success(), "{status}");
+    assert_eq!(tg.sent_texts(user).len(), 1, "answered once: {:?}", tg.sent_texts(user));
+    let key = format!("{prefix}:chat:{user}");
+    assert_eq!(redis.raw(&["EXISTS", &key]).await, ":1", "the chat record was written over TLS");
 }
