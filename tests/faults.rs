@@ -222,6 +222,7 @@ impl Bot {
 }
 
 /// The Redis of a scenario: one server with AOF, or a master, a replica and a Sentinel.
+#[allow(clippy::large_enum_variant)] // one per scenario
 enum Redis {
     Single(TestRedis),
     Sentinel { master: TestRedis, replica: TestRedis, sentinel: TestSentinel },
