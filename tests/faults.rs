@@ -1015,11 +1015,11 @@ async fn count(world: &World, scenario: Scenario, fault: &Fault) -> Figures {
         ));
     }
     if let Some((a, b)) = fault.split_brain {
-        let demoted = fault
-            .demoted_after
-            .map_or("not seen by the end of the load".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()));
+        let demoted = fault.demoted_after.map_or("was not yet demoted at the end of the load".to_owned(), |d| {
+            format!("was demoted after {:.1} s", d.as_secs_f64())
+        });
         f.notes.push(format!(
-            "the bots switched {:.1} s after the failover began (the old master was demoted after {demoted}); {redelivered_in_window} redelivered updates, {events_in_window} events accepted and {notices_in_window} notices sent in that window and the second before",
+            "the bots switched {:.1} s after the failover began (the old master {demoted}); {redelivered_in_window} redelivered updates, {events_in_window} events accepted and {notices_in_window} notices sent in that window and the second before",
             (b - a).as_secs_f64()
         ));
     }
