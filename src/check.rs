@@ -13,9 +13,17 @@ pub struct CheckLine {
 
 pub async fn run(config: &Config) -> anyhow::Result<Vec<CheckLine>> {
     let clients = Clients::new(config)?;
-    let redis = match clients.store.ping().await {
-        Ok(()) => CheckLine { ok: true, text: "redis: reachable".into() },
-        Err(e) => CheckLine { ok: false, text: format!("redis: {e}") },
+    let redis = match (clients.store.sentinel_master().await, clients.store.ping().await) {
+        (Some(Err(e)), _) => CheckLine { ok: false, text: format!("redis: the sentinels named no master: {e}") },
+        (Some(Ok(master)), Ok(())) => CheckLine {
+            ok: true,
+            text: format!("redis: reachable; the sentinels name {master} as master {:?}", config.redis.sentinel_master),
+        },
+        (Some(Ok(master)), Err(e)) => {
+            CheckLine { ok: false, text: format!("redis: the sentinels name {master} as master, but: {e}") }
+        }
+        (None, Ok(())) => CheckLine { ok: true, text: "redis: reachable".into() },
+        (None, Err(e)) => CheckLine { ok: false, text: format!("redis: {e}") },
     };
     let mut lines = vec![redis];
     let erp = check_erp(&clients).await;

@@ -12,6 +12,7 @@
 pub mod admin;
 pub mod begin;
 pub mod chat;
+pub mod connect;
 pub mod events;
 pub mod keys;
 pub mod lease;
@@ -26,8 +27,8 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use deadpool_redis::{Pool, Runtime, redis};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use deadpool_redis::redis;
+use redis::aio::ConnectionManager;
 
 use crate::config::RedisConfig;
 pub use begin::{Begin, Ended};
@@ -130,9 +131,10 @@ fn flags_from(flat: Vec<redis::Value>) -> Vec<(Option<String>, Option<String>, b
 /// (`XREADGROUP … BLOCK`) take a pooled connection of their own so they never hold up others.
 #[derive(Clone)]
 pub struct Store {
-    pool: Pool,
-    client: redis::Client,
-    shared: Arc<tokio::sync::OnceCell<ConnectionManager>>,
+    /// Pooled connections for blocking commands, to the master of the moment.
+    pool: connect::BlockingPool,
+    /// Where the master is (`REDIS_URL`, or the Sentinels), and the shared connection to it.
+    connector: Arc<connect::Connector>,
     keys: Keys,
     retry_for: Duration,
 }
@@ -140,47 +142,28 @@ pub struct Store {
 impl Store {
     /// Builds the pool. Connections are made lazily, so this succeeds while Redis is down.
     pub fn new(config: &RedisConfig) -> Result<Self, StoreError> {
-        let bad_url = |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("bad REDIS_URL: {e}"));
-        let pooled = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(OP_TIMEOUT))
-            .set_response_timeout(Some(BLOCKING_RESPONSE_TIMEOUT));
-        let manager = deadpool_redis::Manager::new_with_config(config.url.expose(), pooled).map_err(|e| bad_url(&e))?;
-        let pool = Pool::builder(manager)
-            .config(deadpool_redis::PoolConfig {
-                max_size: 64,
-                timeouts: deadpool_redis::Timeouts {
-                    wait: Some(OP_TIMEOUT),
-                    create: Some(OP_TIMEOUT),
-                    recycle: Some(OP_TIMEOUT),
-                },
-                ..Default::default()
-            })
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|e| bad_url(&e))?;
-        let client = redis::Client::open(config.url.expose()).map_err(|e| bad_url(&e))?;
-        Ok(Self {
-            pool,
-            client,
-            shared: Arc::default(),
-            keys: Keys::new(&config.key_prefix),
-            retry_for: config.retry_for,
-        })
+        let connector = connect::Connector::new(config)?;
+        let pool = connect::BlockingPool::new(&connector)?;
+        Ok(Self { pool, connector, keys: Keys::new(&config.key_prefix), retry_for: config.retry_for })
     }
 
     pub fn keys(&self) -> &Keys {
         &self.keys
     }
 
-    /// The shared connection, made on first use (so the service starts while Redis is down).
+    /// The shared connection, made on first use (so the service starts while Redis is down);
+    /// with Sentinels, it follows the master they name ([`connect`]).
     async fn shared(&self) -> Result<ConnectionManager, StoreError> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(OP_TIMEOUT))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        let conn =
-            self.shared.get_or_try_init(|| ConnectionManager::new_with_config(self.client.clone(), config)).await?;
-        Ok(conn.clone())
+        self.connector.shared().await
+    }
+
+    /// Where the master is now: with Sentinels, the address they give (`host:port`); `None`
+    /// without them.
+    pub async fn sentinel_master(&self) -> Option<Result<String, StoreError>> {
+        if !self.connector.uses_sentinels() {
+            return None;
+        }
+        Some(self.connector.master_addr().await)
     }
 
     /// Runs one command (or pipeline) on the shared connection, bounded in time.

@@ -158,3 +158,8 @@ pub fn replica_heartbeat(result: &'static str) {
 pub fn event_oldest_pending(age: std::time::Duration) {
     gauge!("erpbot_events_oldest_pending_seconds").set(age.as_secs_f64());
 }
+
+/// The Sentinels named another Redis master (a failover) and the bot switched to it.
+pub fn redis_master_switched() {
+    counter!("erpbot_redis_master_switches_total").increment(1);
+}

@@ -21,6 +21,7 @@ mod reminders;
 mod replicas;
 mod resilience;
 mod returning;
+mod sentinel;
 mod setup;
 mod setup_webhooks;
 mod stock_site;
