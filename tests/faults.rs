@@ -71,7 +71,7 @@ impl Settings {
     fn from_env() -> Settings {
         Settings {
             chats: knob("FAULTS_CHATS", 40),
-            load_for: Duration::from_secs(knob("FAULTS_LOAD_SECS", 8)),
+            load_for: Duration::from_secs(knob("FAULTS_LOAD_SECS", 6)),
             events: knob("FAULTS_EVENTS", 40),
             think: Duration::from_millis(knob("FAULTS_THINK_MS", 300)),
         }
