@@ -89,6 +89,9 @@ impl From<redis::RedisError> for StoreError {
                     | ServerErrorKind::ClusterDown
             )
         );
+        // `NOREPLICAS`: a master under `min-replicas-to-write` that lost its replicas (in a
+        // failover) refuses writes until they are back or another master is named.
+        let not_serving = not_serving || e.code() == Some("NOREPLICAS");
         if not_serving || e.is_io_error() || e.is_timeout() || !matches!(e.retry_method(), RetryMethod::NoRetry) {
             StoreError::Unavailable(e.to_string())
         } else {
