@@ -7,30 +7,14 @@ use teloxide_core::types::{
 
 use crate::conversation::Keyboard;
 use crate::conversation::effect::InlineLabel;
-use crate::i18n::{self, Label, Lang};
-
-/// The main menu rows. Views join this list when they exist (PRODUCT.md F3).
-const MENU: &[&[Label]] = &[
-    &[Label::MyContracts, Label::Upcoming],
-    &[Label::PaymentHistory, Label::Profile],
-    &[Label::Reminders, Label::Language],
-    &[Label::ContactUs],
-];
+use crate::conversation::menu::{self, Button, Press};
+use crate::i18n::{self, Lang};
 
 pub fn markup(lang: Lang, keyboard: &Keyboard) -> Option<ReplyMarkup> {
     match keyboard {
         Keyboard::None => None,
-        Keyboard::Menu => {
-            let rows = MENU
-                .iter()
-                .map(|row| row.iter().map(|l| KeyboardButton::new(i18n::label(lang, *l))).collect::<Vec<_>>());
-            Some(ReplyMarkup::Keyboard(KeyboardMarkup::new(rows).resize_keyboard().persistent()))
-        }
-        Keyboard::RequestContact => {
-            let share = KeyboardButton::new(i18n::label(lang, Label::SharePhone)).request(ButtonRequest::Contact);
-            let cancel = KeyboardButton::new(i18n::label(lang, Label::Cancel));
-            Some(ReplyMarkup::Keyboard(KeyboardMarkup::new(vec![vec![share], vec![cancel]]).resize_keyboard()))
-        }
+        Keyboard::Menu => Some(ReplyMarkup::Keyboard(reply(lang, menu::MENU).resize_keyboard().persistent())),
+        Keyboard::RequestContact => Some(ReplyMarkup::Keyboard(reply(lang, menu::CONTACT).resize_keyboard())),
         Keyboard::Remove => Some(ReplyMarkup::KeyboardRemove(KeyboardRemove::new())),
         Keyboard::Inline(rows) => {
             let rows = rows.iter().map(|row| {
@@ -48,4 +32,17 @@ pub fn markup(lang: Lang, keyboard: &Keyboard) -> Option<ReplyMarkup> {
             Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows)))
         }
     }
+}
+
+/// A reply keyboard of [`menu`], row by row, in a language.
+fn reply(lang: Lang, rows: &[&[Button]]) -> KeyboardMarkup {
+    let rows = rows.iter().map(|row| {
+        row.iter()
+            .map(|b| {
+                let key = KeyboardButton::new(i18n::label(lang, b.label));
+                if b.press == Press::ShareContact { key.request(ButtonRequest::Contact) } else { key }
+            })
+            .collect::<Vec<_>>()
+    });
+    KeyboardMarkup::new(rows)
 }
