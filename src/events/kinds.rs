@@ -14,7 +14,9 @@ use serde_json::json;
 use crate::config::{ErpSchema, SalesSchema};
 use crate::erpnext::ListQuery;
 
-/// The events the bot acts on: one row each in [`EVENT_KINDS`], in this order.
+/// The events the bot acts on: one row each in [`EVENT_KINDS`], in this order. A value is only
+/// ever made from the table ([`super::ErpEvent::handled`], [`Handled::parse`]), so that a
+/// variant without its row can never be queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Handled {
     PaymentReceived,
@@ -60,7 +62,7 @@ pub const EVENT_KINDS: [EventSpec; 4] = [
     },
 ];
 
-// `Handled::spec` finds a kind's row by the variant's position.
+// `Handled::spec` finds a kind's row by the variant's position: checked when compiling.
 const _: () = {
     let mut i = 0;
     while i < EVENT_KINDS.len() {

@@ -70,9 +70,8 @@ impl ErpEvent {
         Ok(ErpEvent { doctype, name, kind, body })
     }
 
-    /// What the bot does with this event, if anything.
-    /// The kind of [`EVENT_KINDS`] for this document and event: the first, should one doctype
-    /// be configured for both documents.
+    /// What the bot does with this event, if anything: the kind of [`EVENT_KINDS`] for its
+    /// doctype and event (the first, should one doctype be configured for both documents).
     pub fn handled(&self, sales: &SalesSchema) -> Option<Handled> {
         let event = self.kind.doc_event()?;
         EVENT_KINDS.iter().find(|k| k.event == event && k.doc.doctype_in(sales) == self.doctype).map(|k| k.handled)

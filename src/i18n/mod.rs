@@ -326,8 +326,8 @@ pub fn number_style(lang: Lang) -> &'static NumberStyle {
     }
 }
 
-/// Amounts are written in a language's notation ([`crate::format::money`] asks for it through
-/// its trait, so that formatting depends on no text).
+/// A language's way of writing amounts, for [`crate::format::money`]: money formatting asks for
+/// it through its own trait and so needs nothing of this module (the dependency goes one way).
 impl Notation for Lang {
     fn decimal_mark(self) -> char {
         number_style(self).decimal_mark
