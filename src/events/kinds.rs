@@ -279,6 +279,8 @@ mod tests {
         }
     }
 
+    // Each kind's Webhook and body: `setup::templates` tests; each kind as the reconciler finds
+    // it: `events::reconcile` tests.
     #[test]
     fn every_kind_has_its_row_a_name_a_query_and_texts_in_every_language() {
         let mut names = HashSet::new();

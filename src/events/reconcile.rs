@@ -480,4 +480,35 @@ mod tests {
         assert!(kinds(0, "2026-12-01 10:05:00", "2026-12-01 10:04:00").is_empty());
         assert!(kinds(2, "2026-12-01 10:05:00", "2025-12-01 09:00:00").is_empty());
     }
+
+    #[test]
+    fn every_kind_is_found_by_the_reconciler_as_the_webhook_would_post_it() {
+        let sales = crate::config::Config::from_sources(
+            &[("BOT_TOKEN", "1:a"), ("ERP_BASE_URL", "http://erp"), ("ERP_API_KEY", "k"), ("ERP_API_SECRET", "s")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            crate::config::Purpose::Tooling,
+        )
+        .map(|c| c.erp.schema.sales)
+        .expect("config");
+        let zone: Tz = "UTC".parse().expect("zone");
+        let floors = Floors {
+            epoch: from_site(at("2026-12-01 10:00:00"), zone),
+            oldest: from_site(at("2026-01-01 00:00:00"), zone),
+        };
+        for kind in super::super::kinds::EVENT_KINDS {
+            let doctype = kind.doc.doctype_in(&sales);
+            let found = events_of(
+                doctype,
+                row(kind.event.docstatus(), "2026-12-01 10:05:00", "2026-12-01 10:04:00"),
+                &floors,
+                zone,
+            );
+            let told: Vec<_> = found.iter().map(|e| e.handled(&sales)).collect();
+            assert_eq!(told.last(), Some(&Some(kind.handled)), "{kind:?}");
+            let key = found.last().map(ErpEvent::key);
+            assert_eq!(key, Some(format!("{doctype}\u{1f}PE-1\u{1f}{}", kind.event.frappe())), "{kind:?}");
+        }
+    }
 }
