@@ -36,9 +36,9 @@ pub enum Effect {
 pub enum Keyboard {
     /// No markup: the chat keeps whatever keyboard it shows.
     None,
-    /// The persistent main-menu reply keyboard.
+    /// The persistent main-menu reply keyboard ([`super::menu::MENU`]).
     Menu,
-    /// The share-my-phone (`request_contact`) button and Cancel.
+    /// The share-my-phone (`request_contact`) button and Cancel ([`super::menu::CONTACT`]).
     RequestContact,
     /// Removes the reply keyboard.
     Remove,

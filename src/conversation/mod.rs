@@ -1,12 +1,14 @@
 //! The conversation with one chat: states as data ([`state`]), what can happen ([`event`]),
-//! what the bot decides to do ([`effect`]), the pure transition function ([`step`]) and the
-//! runner that performs effects and feeds their results back ([`runner`]).
+//! what the bot decides to do ([`effect`]), the reply keyboards and what their buttons do
+//! ([`menu`]), the pure transition function ([`step`]) and the runner that performs effects
+//! and feeds their results back ([`runner`]).
 //!
 //! `step` does no I/O and takes the time as an argument, so every branch of PRODUCT.md's
 //! flows is unit-tested as a table of (state, event) → (next state, effects).
 
 pub mod effect;
 pub mod event;
+pub mod menu;
 pub mod passport;
 pub mod runner;
 pub mod state;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::effect::{Effect, InlineLabel, Keyboard};
 use super::event::{Callback, Command, ContractRef, Event, Input, Lookup, Outcome, Refresh, View, WriteResult};
+use super::menu::{self, Press, pressed};
 use super::passport;
 use super::state::{Chat, CustomerRecord, Session, State};
 use crate::format::mask::phone_key;
@@ -75,15 +76,15 @@ impl Machine<'_> {
 
     fn input(&mut self, input: Input) {
         // Inputs that mean the same in every state and need no ERPNext.
-        match input {
-            Input::Command(Command::Help) => {
+        match (&input, pressed(&input)) {
+            (Input::Command(Command::Help), _) => {
                 let kb = self.state_keyboard();
                 return self.reply(Msg::Help { support: self.support() }, kb);
             }
-            Input::Command(Command::Lang) | Input::Button(Label::Language) => {
+            (Input::Command(Command::Lang), _) | (_, Some(Press::ChooseLanguage)) => {
                 return self.reply(Msg::ChooseLanguage, language_keyboard());
             }
-            Input::Button(Label::ContactUs) => {
+            (_, Some(Press::ContactUs)) => {
                 let kb = self.state_keyboard();
                 return self.reply(Msg::ContactUs { support: self.support() }, kb);
             }
@@ -122,11 +123,10 @@ impl Machine<'_> {
     }
 
     fn awaiting_contact(&mut self, customer: String, input: Input) {
+        let cancel = pressed(&input) == Some(&Press::CancelContact);
         match input {
-            Input::Command(Command::Start) | Input::Button(Label::Cancel) => {
-                self.chat.state = State::AwaitingPassport;
-                self.reply(Msg::AskPassport, Keyboard::Remove);
-            }
+            Input::Command(Command::Start) => self.cancel_contact(),
+            _ if cancel => self.cancel_contact(),
             Input::Contact { phone, own } => {
                 if let Some(minutes) = self.locked_out_for() {
                     return self.reply(Msg::TooManyAttempts { minutes }, Keyboard::RequestContact);
@@ -141,21 +141,37 @@ impl Machine<'_> {
         }
     }
 
+    /// /start or Cancel while the contact is awaited: the passport question again.
+    fn cancel_contact(&mut self) {
+        self.chat.state = State::AwaitingPassport;
+        self.reply(Msg::AskPassport, Keyboard::Remove);
+    }
+
     fn linked(&mut self, session: Session, input: Input) {
         match input {
             Input::Command(Command::Start) => self.refresh(session, Refresh::WelcomeBack),
-            Input::Button(Label::Profile) => self.refresh(session, Refresh::Profile),
-            Input::Button(Label::MyContracts) => self.show(&session, View::Contracts { page: 0 }, false),
-            Input::Button(Label::Upcoming) => self.show(&session, View::Upcoming, false),
-            Input::Button(Label::PaymentHistory) => self.show(&session, View::History, false),
-            Input::Button(Label::Reminders) => {
+            Input::Command(Command::Menu) => self.reply(Msg::Menu, Keyboard::Menu),
+            Input::Command(Command::Logout) => self.ask_logout(session),
+            Input::Button(label) => self.menu_press(session, menu::press(label)),
+            _ => self.reply(Msg::NotUnderstood, Keyboard::Menu),
+        }
+    }
+
+    /// A reply-keyboard button of a linked customer ([`menu::MENU`]).
+    fn menu_press(&mut self, session: Session, press: Option<&Press>) {
+        match press {
+            Some(Press::Show(view)) => self.show(&session, view.clone(), false),
+            Some(Press::Profile) => self.refresh(session, Refresh::Profile),
+            Some(Press::ToggleReminders) => {
                 self.chat.reminders_off = !self.chat.reminders_off;
                 let msg = if self.chat.reminders_off { Msg::RemindersOff } else { Msg::RemindersOn };
                 self.reply(msg, Keyboard::Menu);
             }
-            Input::Command(Command::Menu) => self.reply(Msg::Menu, Keyboard::Menu),
-            Input::Command(Command::Logout) => self.ask_logout(session),
-            _ => self.reply(Msg::NotUnderstood, Keyboard::Menu),
+            // Language and Contact us are answered in every state before this; the contact
+            // keyboard's buttons mean nothing to a linked customer.
+            Some(Press::ChooseLanguage | Press::ContactUs | Press::ShareContact | Press::CancelContact) | None => {
+                self.reply(Msg::NotUnderstood, Keyboard::Menu)
+            }
         }
     }
 
@@ -267,7 +283,8 @@ impl Machine<'_> {
                 let session = record.session();
                 self.chat.state = State::Linked(session.clone());
                 match then {
-                    Input::Button(Label::Profile) => self.profile(&session),
+                    // Just read from ERPNext: the profile needs no second read.
+                    Input::Button(label) if menu::press(label) == Some(&Press::Profile) => self.profile(&session),
                     Input::Command(Command::Start | Command::Menu)
                     | Input::Text(_)
                     | Input::Unsupported

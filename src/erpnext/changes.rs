@@ -1,6 +1,8 @@
 //! Documents submitted or cancelled since a point in time, for the events reconciler
 //! ([`crate::events::reconcile`]): Payment Entries received from customers and contracts
-//! (Sales Orders), read page by page in `modified` order.
+//! (Sales Orders), read page by page in `modified` order. What is listed (doctype, fields,
+//! `docstatus` and other filters) comes from the table of event kinds
+//! ([`crate::events::kinds`]); this module pages through it.
 //!
 //! - Frappe compares `modified` with `>`/`>=`/`<`/`<=` as the string given (`cstr(f.value)`
 //!   in `prepare_filter_condition`, `frappe/model/db_query.py`), which MariaDB reads as a
@@ -20,51 +22,9 @@ use chrono::NaiveDateTime;
 use serde_json::{Map, Value};
 
 use super::{ErpClient, ErpError, ListQuery};
-use crate::config::SalesSchema;
-use crate::setup::templates::{COMMON_FIELDS, CONTRACT_FIELDS, PAYMENT_FIELDS};
 
 /// The `modified`/`creation` format Frappe writes (microseconds, no zone).
 pub const FRAPPE_DATETIME: &str = "%Y-%m-%d %H:%M:%S%.6f";
-
-/// Which documents are read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Watched {
-    /// Payment Entries with `payment_type` Receive from a Customer.
-    Payment,
-    /// Contracts (Sales Orders).
-    Contract,
-}
-
-impl Watched {
-    pub const ALL: [Watched; 2] = [Watched::Payment, Watched::Contract];
-
-    pub fn doctype(self, sales: &SalesSchema) -> &str {
-        match self {
-            Watched::Payment => &sales.payment_doctype,
-            Watched::Contract => &sales.contract_doctype,
-        }
-    }
-
-    /// A bounded metric label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Watched::Payment => "payment",
-            Watched::Contract => "contract",
-        }
-    }
-
-    /// The fields read: those of the webhook bodies (`setup::templates`) plus `creation`.
-    fn fields(self) -> Vec<&'static str> {
-        let own: &[&'static str] = match self {
-            Watched::Payment => &PAYMENT_FIELDS,
-            Watched::Contract => &CONTRACT_FIELDS,
-        };
-        let mut fields: Vec<&'static str> = COMMON_FIELDS.iter().filter(|f| **f != "doctype").copied().collect();
-        fields.extend(own);
-        fields.push("creation");
-        fields
-    }
-}
 
 /// A submitted (`docstatus` 1) or cancelled (2) document, as listed.
 #[derive(Clone, Debug, PartialEq)]
@@ -141,29 +101,21 @@ impl ErpClient {
         Ok(SiteClock { zone: zone.map(str::to_owned), ahead })
     }
 
-    /// One page (at most `page` rows) of submitted or cancelled documents after `cursor`, in
-    /// (`modified`, `name`) order. A page shorter than `page` is the end.
+    /// One page (at most `page` rows) of the documents `listing` finds (its doctype, fields and
+    /// filters: [`crate::events::kinds::EventDoc::listing`]) after `cursor`, in (`modified`,
+    /// `name`) order. A page shorter than `page` is the end.
     pub async fn changed_page(
         &self,
-        which: Watched,
-        sales: &SalesSchema,
+        listing: &ListQuery,
         cursor: &Cursor,
         page: usize,
     ) -> Result<Vec<Changed>, ErpError> {
-        let doctype = which.doctype(sales).to_owned();
-        let fields = which.fields();
-        let base = || {
-            let q = ListQuery::new(&doctype, &fields).filter("docstatus", "in", serde_json::json!([1, 2]));
-            match which {
-                Watched::Payment => q.filter("payment_type", "=", "Receive").filter("party_type", "=", "Customer"),
-                Watched::Contract => q,
-            }
-        };
         let at = format_datetime(cursor.modified);
         let mut rows: Vec<Changed> = Vec::new();
         if !cursor.name.is_empty() {
             // The rest of a run of equal `modified` values a previous page ended in.
-            let same = base()
+            let same = listing
+                .clone()
                 .filter("modified", "=", at.as_str())
                 .filter("name", ">", cursor.name.as_str())
                 .order_by("name asc")
@@ -175,7 +127,8 @@ impl ErpClient {
             }
         }
         let op = if cursor.name.is_empty() { ">=" } else { ">" };
-        let later = base()
+        let later = listing
+            .clone()
             .filter("modified", op, at.as_str())
             .order_by("modified asc, name asc")
             .page_length(page - rows.len())

@@ -1,8 +1,9 @@
-//! ERPNext → customer events (PRODUCT.md F9): the signed intake (`POST /erpnext/events`, in
-//! [`crate::http`]), parsing ([`model`]), signatures ([`signature`]), the durable queue in a
-//! Redis stream ([`queue`], its Redis side in [`crate::store::events`]), the replicas'
-//! identities and heartbeats ([`replicas`]), the worker that delivers ([`worker`]) and what it
-//! says ([`deliver`]).
+//! ERPNext → customer events (PRODUCT.md F9): the kinds told, as one table ([`kinds`]), the
+//! signed intake (`POST /erpnext/events`, in [`crate::http`]), parsing ([`model`]), signatures
+//! ([`signature`]), the durable queue in a Redis stream ([`queue`], its Redis side in
+//! [`crate::store::events`]), the replicas' identities and heartbeats ([`replicas`]), the
+//! worker that delivers ([`worker`]) and what it says ([`deliver`]), and the reconciler that
+//! reads what the webhooks missed ([`reconcile`]).
 //!
 //! An accepted event is in Redis before the 200 goes back; each replica's worker takes
 //! events through a consumer group under the replica's stable name, so an event goes to one
@@ -12,6 +13,7 @@
 //! (doctype, name, event) and accepted once.
 
 pub mod deliver;
+pub mod kinds;
 pub mod model;
 pub mod queue;
 pub mod reconcile;
@@ -19,4 +21,5 @@ pub mod replicas;
 pub mod signature;
 pub mod worker;
 
-pub use model::{ErpEvent, EventKind, Handled};
+pub use kinds::Handled;
+pub use model::{ErpEvent, EventKind};

@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use super::kinds::{DocEvent, EVENT_KINDS, Handled};
 use crate::config::SalesSchema;
 
 /// A parsed event.
@@ -16,22 +17,15 @@ pub struct ErpEvent {
     pub body: Map<String, Value>,
 }
 
+/// What happened to the document: one of the [`DocEvent`]s the bot listens to, or another.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
+    /// [`DocEvent::Submit`].
     Submitted,
+    /// [`DocEvent::Cancel`].
     Cancelled,
     /// Any other document event (`on_update`, …): acknowledged and dropped.
     Other(String),
-}
-
-/// The events the bot acts on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Handled {
-    PaymentReceived,
-    PaymentCancelled,
-    NewContract,
-    /// A submitted contract was cancelled (before an amendment replaces it, or for good).
-    ContractCancelled,
 }
 
 /// Why a body is not an event we can read (answered 4xx with this reason).
@@ -60,55 +54,57 @@ impl ErpEvent {
         let doctype = text("doctype")?;
         let name = text("name")?;
         let kind = match body.get("event").and_then(Value::as_str) {
-            Some("on_submit") => EventKind::Submitted,
-            Some("on_cancel") => EventKind::Cancelled,
-            Some(other) => EventKind::Other(other.to_owned()),
+            Some(event) => DocEvent::ALL
+                .into_iter()
+                .find(|e| e.frappe() == event)
+                .map_or_else(|| EventKind::Other(event.to_owned()), EventKind::from),
             // Without `event`, the document status decides.
-            None => match body.get("docstatus").and_then(Value::as_i64) {
-                Some(1) => EventKind::Submitted,
-                Some(2) => EventKind::Cancelled,
-                _ => EventKind::Other("unknown".into()),
-            },
+            None => {
+                let docstatus = body.get("docstatus").and_then(Value::as_i64);
+                DocEvent::ALL
+                    .into_iter()
+                    .find(|e| Some(e.docstatus()) == docstatus)
+                    .map_or_else(|| EventKind::Other("unknown".into()), EventKind::from)
+            }
         };
         Ok(ErpEvent { doctype, name, kind, body })
     }
 
-    /// What the bot does with this event, if anything.
+    /// What the bot does with this event, if anything: the kind of [`EVENT_KINDS`] for its
+    /// doctype and event (the first, should one doctype be configured for both documents).
     pub fn handled(&self, sales: &SalesSchema) -> Option<Handled> {
-        match (&self.kind, self.doctype.as_str()) {
-            (EventKind::Submitted, d) if d == sales.payment_doctype => Some(Handled::PaymentReceived),
-            (EventKind::Cancelled, d) if d == sales.payment_doctype => Some(Handled::PaymentCancelled),
-            (EventKind::Submitted, d) if d == sales.contract_doctype => Some(Handled::NewContract),
-            (EventKind::Cancelled, d) if d == sales.contract_doctype => Some(Handled::ContractCancelled),
-            _ => None,
-        }
+        let event = self.kind.doc_event()?;
+        EVENT_KINDS.iter().find(|k| k.event == event && k.doc.doctype_in(sales) == self.doctype).map(|k| k.handled)
     }
 
     /// The identity of the event: Frappe's retries of it carry the same one.
     pub fn key(&self) -> String {
         let kind = match &self.kind {
-            EventKind::Submitted => "on_submit",
-            EventKind::Cancelled => "on_cancel",
+            EventKind::Submitted => DocEvent::Submit.frappe(),
+            EventKind::Cancelled => DocEvent::Cancel.frappe(),
             EventKind::Other(o) => o.as_str(),
         };
         format!("{}\u{1f}{}\u{1f}{kind}", self.doctype, self.name)
     }
 }
 
-impl Handled {
-    pub fn as_str(self) -> &'static str {
+impl EventKind {
+    /// The document event of the table, unless another.
+    pub fn doc_event(&self) -> Option<DocEvent> {
         match self {
-            Handled::PaymentReceived => "payment_received",
-            Handled::PaymentCancelled => "payment_cancelled",
-            Handled::NewContract => "new_contract",
-            Handled::ContractCancelled => "contract_cancelled",
+            EventKind::Submitted => Some(DocEvent::Submit),
+            EventKind::Cancelled => Some(DocEvent::Cancel),
+            EventKind::Other(_) => None,
         }
     }
+}
 
-    pub fn parse(s: &str) -> Option<Handled> {
-        [Handled::PaymentReceived, Handled::PaymentCancelled, Handled::NewContract, Handled::ContractCancelled]
-            .into_iter()
-            .find(|h| h.as_str() == s)
+impl From<DocEvent> for EventKind {
+    fn from(event: DocEvent) -> Self {
+        match event {
+            DocEvent::Submit => EventKind::Submitted,
+            DocEvent::Cancel => EventKind::Cancelled,
+        }
     }
 }
 
@@ -150,8 +146,7 @@ mod tests {
 
     #[test]
     fn every_handled_kind_survives_the_queue_by_name() {
-        for h in [Handled::PaymentReceived, Handled::PaymentCancelled, Handled::NewContract, Handled::ContractCancelled]
-        {
+        for h in EVENT_KINDS.map(|k| k.handled) {
             assert_eq!(Handled::parse(h.as_str()), Some(h));
         }
         assert_eq!(Handled::ContractCancelled.as_str(), "contract_cancelled");

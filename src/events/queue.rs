@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use sha2::Digest;
 
-use super::model::{ErpEvent, Handled};
+use super::{ErpEvent, Handled};
 use crate::store::events::{Consumer, Depth, Events, Forgot, RawEntry};
 use crate::store::{Store, StoreError};
 

@@ -8,9 +8,10 @@
 //! 5 s (a deploy, a restart, a proxy blip) would never hear of those payments.
 //!
 //! How: every `EVENT_RECONCILE_SECS` and once at start-up, one replica (a leader lease in
-//! Redis, renewed while it reads) lists Payment Entries received from customers and contracts
-//! (Sales Orders) submitted (`docstatus` 1 → `on_submit`) or cancelled (2 → `on_cancel`) and
-//! modified since a checkpoint kept in Redis ([`crate::store::reconcile`]), in keyset pages
+//! Redis, renewed while it reads) lists the documents of the event kinds ([`super::kinds`]):
+//! Payment Entries received from customers and contracts (Sales Orders) submitted
+//! (`docstatus` 1 → `on_submit`) or cancelled (2 → `on_cancel`) and modified since a
+//! checkpoint kept in Redis ([`crate::store::reconcile`]), in keyset pages
 //! ([`crate::erpnext::changes`]). Each becomes the [`ErpEvent`] and [`Handled`] the webhook
 //! path makes of the same document and is queued with [`Queue::accept`], which is once-only
 //! on (doctype, name, event): each notice is told once, whichever path saw it first. The
@@ -49,10 +50,11 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde_json::{Map, Value};
 
+use super::kinds::{DocEvent, EventDoc};
 use super::queue::{Accepted, Queue};
 use super::{ErpEvent, EventKind};
 use crate::config::SalesSchema;
-use crate::erpnext::changes::{Changed, Cursor, Watched};
+use crate::erpnext::changes::{Changed, Cursor};
 use crate::erpnext::{ErpClient, ErpError};
 use crate::store::reconcile::MARK_TTL;
 use crate::store::{Store, StoreError};
@@ -252,16 +254,17 @@ impl Reconciler {
         let now = Utc::now();
         // The first start's epoch on the site's clock: it is compared with what the site wrote.
         let start = now + ahead - chrono::Duration::from_std(self.lookback).unwrap_or_default();
-        let kinds: Vec<&str> = Watched::ALL.iter().map(|w| w.label()).collect();
+        let watched = EventDoc::watched();
+        let kinds: Vec<&str> = watched.iter().map(|doc| doc.spec().label).collect();
         let stale_before = now - chrono::Duration::from_std(STALE).unwrap_or_default();
         let checkpoints = self.store.reconcile_checkpoints(&kinds, start, stale_before).await?;
         let oldest = now - chrono::Duration::from_std(OLDEST).unwrap_or_default();
         let floors = Floors { epoch: checkpoints.epoch, oldest };
         let mut report = Report::default();
-        for (which, (_, checkpoint)) in Watched::ALL.into_iter().zip(&checkpoints.at) {
+        for (which, (_, checkpoint)) in watched.into_iter().zip(&checkpoints.at) {
             let reached = self.read_kind(which, *checkpoint, &floors, zone, lost, &mut report).await?;
             let lag = (Utc::now() - reached).num_milliseconds() as f64 / 1000.0;
-            metrics::reconcile_checkpoint_lag(which.label(), lag.max(0.0));
+            metrics::reconcile_checkpoint_lag(which.spec().label, lag.max(0.0));
         }
         metrics::reconcile_completed(now.timestamp() as f64);
         Ok(report)
@@ -270,7 +273,7 @@ impl Reconciler {
     /// Reads one kind; answers the checkpoint reached.
     async fn read_kind(
         &self,
-        which: Watched,
+        which: EventDoc,
         checkpoint: DateTime<Utc>,
         floors: &Floors,
         zone: Tz,
@@ -280,11 +283,12 @@ impl Reconciler {
         let overlap = chrono::Duration::from_std(OVERLAP).unwrap_or_default();
         let mut cursor = Cursor { modified: to_site(checkpoint - overlap, zone), name: String::new() };
         let mut reached = checkpoint;
+        let listing = which.listing(&self.sales);
         loop {
             if lost.load(Ordering::Relaxed) {
                 return Err(ReconcileError::LeaseLost);
             }
-            let rows = self.erp.changed_page(which, &self.sales, &cursor, PAGE).await?;
+            let rows = self.erp.changed_page(&listing, &cursor, PAGE).await?;
             let Some(last) = rows.last() else { return Ok(reached) };
             cursor = Cursor { modified: last.modified, name: last.name.clone() };
             let full = rows.len() >= PAGE;
@@ -294,7 +298,7 @@ impl Reconciler {
             if let Some(newest) = newest
                 && newest > reached
             {
-                self.store.advance_reconcile_checkpoint(which.label(), newest).await?;
+                self.store.advance_reconcile_checkpoint(which.spec().label, newest).await?;
                 reached = newest;
             }
             if !full {
@@ -306,13 +310,13 @@ impl Reconciler {
     /// Queues the events of one page the reconciler has not met before.
     async fn queue_page(
         &self,
-        which: Watched,
+        which: EventDoc,
         rows: Vec<Changed>,
         floors: &Floors,
         zone: Tz,
         report: &mut Report,
     ) -> Result<(), ReconcileError> {
-        let doctype = which.doctype(&self.sales).to_owned();
+        let doctype = which.doctype_in(&self.sales).to_owned();
         let mut events = Vec::new();
         for row in rows {
             let made = events_of(&doctype, row, floors, zone);
@@ -333,12 +337,12 @@ impl Reconciler {
                 continue;
             }
             report.found += 1;
-            metrics::reconcile_found(which.label());
+            metrics::reconcile_found(which.spec().label);
             match self.queue.accept(&event, handled).await? {
                 Accepted::Queued => {
                     report.queued += 1;
                     metrics::event("accepted");
-                    metrics::reconcile_queued(which.label());
+                    metrics::reconcile_queued(which.spec().label);
                     metrics::event_first_seen("reconciler");
                     tracing::info!(
                         erp.doctype = %event.doctype, erp.name = %event.name, kind = handled.as_str(),
@@ -373,26 +377,27 @@ fn events_of(doctype: &str, row: Changed, floors: &Floors, zone: Tz) -> Vec<ErpE
         return Vec::new();
     }
     let submitted_lately = created >= floors.epoch;
-    let kinds: &[(EventKind, &str, i64)] = match row.docstatus {
-        1 if submitted_lately => &[(EventKind::Submitted, "on_submit", 1)],
-        2 if submitted_lately => &[(EventKind::Submitted, "on_submit", 1), (EventKind::Cancelled, "on_cancel", 2)],
-        2 => &[(EventKind::Cancelled, "on_cancel", 2)],
+    // A cancelled document was submitted first.
+    let events: &[DocEvent] = match row.docstatus {
+        1 if submitted_lately => &[DocEvent::Submit],
+        2 if submitted_lately => &[DocEvent::Submit, DocEvent::Cancel],
+        2 => &[DocEvent::Cancel],
         _ => &[],
     };
-    kinds
+    events
         .iter()
-        .map(|(kind, event, docstatus)| {
+        .map(|event| {
             let mut body = Map::new();
-            body.insert("event".into(), Value::from(*event));
+            body.insert("event".into(), Value::from(event.frappe()));
             body.insert("doctype".into(), Value::from(doctype));
             for (k, v) in &row.row {
                 if k != "creation" {
                     body.insert(k.clone(), v.clone());
                 }
             }
-            body.insert("docstatus".into(), Value::from(*docstatus));
+            body.insert("docstatus".into(), Value::from(event.docstatus()));
             body.insert("source".into(), Value::from("reconciler"));
-            ErpEvent { doctype: doctype.to_owned(), name: row.name.clone(), kind: kind.clone(), body }
+            ErpEvent { doctype: doctype.to_owned(), name: row.name.clone(), kind: EventKind::from(*event), body }
         })
         .collect()
 }
@@ -474,5 +479,36 @@ mod tests {
         // Drafts are no events; documents older than the marks are left alone.
         assert!(kinds(0, "2026-12-01 10:05:00", "2026-12-01 10:04:00").is_empty());
         assert!(kinds(2, "2026-12-01 10:05:00", "2025-12-01 09:00:00").is_empty());
+    }
+
+    #[test]
+    fn every_kind_is_found_by_the_reconciler_as_the_webhook_would_post_it() {
+        let sales = crate::config::Config::from_sources(
+            &[("BOT_TOKEN", "1:a"), ("ERP_BASE_URL", "http://erp"), ("ERP_API_KEY", "k"), ("ERP_API_SECRET", "s")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            crate::config::Purpose::Tooling,
+        )
+        .map(|c| c.erp.schema.sales)
+        .expect("config");
+        let zone: Tz = "UTC".parse().expect("zone");
+        let floors = Floors {
+            epoch: from_site(at("2026-12-01 10:00:00"), zone),
+            oldest: from_site(at("2026-01-01 00:00:00"), zone),
+        };
+        for kind in super::super::kinds::EVENT_KINDS {
+            let doctype = kind.doc.doctype_in(&sales);
+            let found = events_of(
+                doctype,
+                row(kind.event.docstatus(), "2026-12-01 10:05:00", "2026-12-01 10:04:00"),
+                &floors,
+                zone,
+            );
+            let told: Vec<_> = found.iter().map(|e| e.handled(&sales)).collect();
+            assert_eq!(told.last(), Some(&Some(kind.handled)), "{kind:?}");
+            let key = found.last().map(ErpEvent::key);
+            assert_eq!(key, Some(format!("{doctype}\u{1f}PE-1\u{1f}{}", kind.event.frappe())), "{kind:?}");
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::ops::{Add, AddAssign, Neg, Sub, SubAssign};
 
 mod display;
 
-pub use display::{Decimals, MAX_DECIMALS, fit, format, number, round};
+pub use display::{Decimals, MAX_DECIMALS, Notation, fit, format, number, round};
 
 /// An amount in minor units (1/100 of the currency unit). Arithmetic saturates instead of
 /// overflowing: no real contract comes near `i64::MAX` tiyin, and a wrong figure is better

@@ -10,7 +10,7 @@ mod uz;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::format::money::Money;
+use crate::format::money::{Money, Notation};
 
 /// A language the bot speaks.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -259,8 +259,9 @@ pub struct NumberStyle {
     pub som: &'static str,
 }
 
-/// A button label. Reply-keyboard presses arrive as text and are mapped back to labels with
-/// [`label_for_text`], in any language, so routing never depends on the current language.
+/// A button label, its words in each language's `label()`. Reply-keyboard presses arrive as
+/// text and are mapped back to labels by `conversation::menu`, whose table places the labels
+/// on the keyboards.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Label {
     /// Switches reminders on or off.
@@ -283,19 +284,6 @@ pub enum Label {
     Prev,
     Next,
 }
-
-/// The reply-keyboard buttons that are routed back from their text.
-pub const REPLY_LABELS: [Label; 9] = [
-    Label::Reminders,
-    Label::MyContracts,
-    Label::Upcoming,
-    Label::PaymentHistory,
-    Label::Profile,
-    Label::Language,
-    Label::ContactUs,
-    Label::SharePhone,
-    Label::Cancel,
-];
 
 /// A bot command and its description, for `setMyCommands`.
 pub struct CommandText {
@@ -338,6 +326,18 @@ pub fn number_style(lang: Lang) -> &'static NumberStyle {
     }
 }
 
+/// A language's way of writing amounts, for [`crate::format::money`]: money formatting asks for
+/// it through its own trait and so needs nothing of this module (the dependency goes one way).
+impl Notation for Lang {
+    fn decimal_mark(self) -> char {
+        number_style(self).decimal_mark
+    }
+
+    fn som(self) -> &'static str {
+        number_style(self).som
+    }
+}
+
 /// The commands menu shown by Telegram, per language.
 pub fn commands(lang: Lang) -> &'static [CommandText] {
     match lang {
@@ -354,12 +354,6 @@ pub fn language_name(lang: Lang) -> &'static str {
         Lang::Ru => "🇷🇺 Русский",
         Lang::En => "🇬🇧 English",
     }
-}
-
-/// Maps the text of a reply-keyboard press back to its label, whatever language it was in.
-pub fn label_for_text(text: &str) -> Option<Label> {
-    let text = text.trim();
-    REPLY_LABELS.into_iter().find(|l| Lang::ALL.into_iter().any(|lang| label(lang, *l) == text))
 }
 
 /// The support line appended to refusals, or nothing when no support phone is configured.

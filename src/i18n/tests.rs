@@ -1,4 +1,5 @@
 use super::*;
+use crate::format::money::Decimals;
 
 fn every_msg() -> Vec<Msg> {
     let p = ProfileView {
@@ -73,16 +74,6 @@ fn languages_differ_where_they_should() {
 }
 
 #[test]
-fn reply_labels_map_back_unambiguously_in_every_language() {
-    for lang in Lang::ALL {
-        for l in REPLY_LABELS {
-            assert_eq!(label_for_text(label(lang, l)), Some(l), "{lang:?} {l:?}");
-        }
-    }
-    assert_eq!(label_for_text("AA1234567"), None);
-}
-
-#[test]
 fn language_comes_from_telegram_code() {
     assert_eq!(Lang::from_telegram(Some("ru")), Lang::Ru);
     assert_eq!(Lang::from_telegram(Some("en-GB")), Lang::En);
@@ -149,4 +140,43 @@ fn notices_write_whole_som_and_each_languages_decimal_mark() {
     }
     assert_eq!((number_style(Lang::En).decimal_mark, number_style(Lang::Ru).decimal_mark), ('.', ','));
     assert_eq!(number_style(Lang::Uz).decimal_mark, ',');
+}
+
+#[test]
+fn each_language_writes_its_own_decimal_mark_and_so_m() {
+    let d = Decimals::default();
+    let cases = [
+        (1_500_000_000, "UZS", Lang::Uz, "15 000 000 so'm"),
+        (1_500_000_000, "UZS", Lang::En, "15 000 000 so'm"),
+        (1_500_000_000, "uzs", Lang::Ru, "15 000 000 сум"),
+        (100_000_002, "UZS", Lang::En, "1 000 000 so'm"),
+        (220_000_004, "UZS", Lang::Ru, "2 200 000 сум"),
+        (50_000, "", Lang::Uz, "500 so'm"),
+        (125_050, "USD", Lang::En, "$1 250.50"),
+        (125_050, "USD", Lang::Ru, "$1 250,50"),
+        (125_050, "USD", Lang::Uz, "$1 250,50"),
+        (-125_050, "USD", Lang::En, "-$1 250.50"),
+        (100_001, "EUR", Lang::Ru, "€1 000,01"),
+        (-50_000, "RUB", Lang::Ru, "-500 ₽"),
+        (100_000, "KZT", Lang::Uz, "1 000 KZT"),
+        (0, "UZS", Lang::Uz, "0 so'm"),
+        (-40, "UZS", Lang::Uz, "0 so'm"),
+        (5, "USD", Lang::En, "$0.05"),
+        (99_999_999, "USD", Lang::En, "$999 999.99"),
+        (10_000_000, "USD", Lang::En, "$100 000"),
+        (i64::MIN, "USD", Lang::En, "-$92 233 720 368 547 758.08"),
+    ];
+    for (minor, currency, lang, expected) in cases {
+        assert_eq!(d.format(Money(minor), currency, lang), expected);
+    }
+}
+
+#[test]
+fn number_is_the_rounded_amount_without_currency() {
+    let d = Decimals::default();
+    assert_eq!(d.number(Money(125_050), "USD", Lang::En), "1 250.50");
+    assert_eq!(d.number(Money(125_050), "USD", Lang::Ru), "1 250,50");
+    assert_eq!(d.number(Money(125_050), "UZS", Lang::Ru), "1 251");
+    assert_eq!(d.number(Money(-50_000), "UZS", Lang::En), "-500");
+    assert_eq!(d.number(Money::ZERO, "UZS", Lang::En), "0");
 }

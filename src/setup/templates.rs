@@ -11,74 +11,42 @@
 //! `frappe.safe_eval(webhook.condition, eval_locals=get_context(doc))` is true, where
 //! `get_context` gives the document as `doc`. [`webhook_condition`] keeps supplier payments
 //! on the ERPNext side.
+//!
+//! Which Webhooks there are, and each document's fields and Condition, come from the table of
+//! event kinds, [`crate::events::kinds`].
 
-use crate::config::ErpSchema;
+/// The payments' Condition, which `erp setup` compares with a stored Webhook's.
+pub use crate::events::kinds::PAYMENT_CONDITION;
+use crate::events::kinds::{COMMON_FIELDS, EVENT_KINDS, EventDoc};
 
-/// The document a Webhook sends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EventDoc {
-    /// A Payment Entry (`schema.sales.payment_doctype`).
-    Payment,
-    /// A contract, i.e. a Sales Order (`schema.sales.contract_doctype`).
-    Contract,
-}
-
-/// The Webhooks `erp setup` maintains, one per (document, event).
-pub const WEBHOOKS: [(EventDoc, &str); 4] = [
-    (EventDoc::Payment, "on_submit"),
-    (EventDoc::Payment, "on_cancel"),
-    (EventDoc::Contract, "on_submit"),
-    (EventDoc::Contract, "on_cancel"),
-];
-
-/// Only payments from and to customers concern the bot: a supplier payment is never sent.
-pub const PAYMENT_CONDITION: &str = r#"doc.party_type == "Customer""#;
-
-/// Fields every body carries after `event`.
-pub const COMMON_FIELDS: [&str; 4] = ["doctype", "name", "docstatus", "modified"];
-
-/// Payment Entry fields in the body (plus `references`, see [`REFERENCE_FIELDS`]).
-pub const PAYMENT_FIELDS: [&str; 6] =
-    ["payment_type", "party_type", "party", "paid_amount", "posting_date", "mode_of_payment"];
-
-/// Fields of each Payment Entry Reference row, sent as the list `references`.
-pub const REFERENCE_FIELDS: [&str; 3] = ["reference_doctype", "reference_name", "allocated_amount"];
-
-/// Sales Order fields in the body.
-pub const CONTRACT_FIELDS: [&str; 4] = ["customer", "transaction_date", "grand_total", "rounded_total"];
-
-impl EventDoc {
-    /// The configured doctype name.
-    pub fn doctype(self, schema: &ErpSchema) -> &str {
-        match self {
-            EventDoc::Payment => &schema.sales.payment_doctype,
-            EventDoc::Contract => &schema.sales.contract_doctype,
-        }
+/// The Webhooks `erp setup` maintains, one per (document, event) of [`EVENT_KINDS`], in its
+/// order.
+pub const WEBHOOKS: [(EventDoc, &str); EVENT_KINDS.len()] = {
+    let mut hooks = [(EventDoc::Payment, ""); EVENT_KINDS.len()];
+    let mut i = 0;
+    while i < EVENT_KINDS.len() {
+        hooks[i] = (EVENT_KINDS[i].doc, EVENT_KINDS[i].event.frappe());
+        i += 1;
     }
-}
+    hooks
+};
 
 /// The Webhook's Condition for a document (empty: every such event is sent).
 pub fn webhook_condition(doc: EventDoc) -> &'static str {
-    match doc {
-        EventDoc::Payment => PAYMENT_CONDITION,
-        EventDoc::Contract => "",
-    }
+    doc.spec().condition
 }
 
 /// The Webhook's JSON body template for a document and event (`on_submit`, `on_cancel`).
 pub fn webhook_template(doc: EventDoc, event: &str) -> String {
     let event = serde_json::Value::from(event).to_string();
     let mut lines = vec![format!("  \"event\": {event}")];
-    let fields: &[&str] = match doc {
-        EventDoc::Payment => &PAYMENT_FIELDS,
-        EventDoc::Contract => &CONTRACT_FIELDS,
-    };
-    lines.extend(COMMON_FIELDS.iter().chain(fields).map(|f| format!("  \"{f}\": {}", value("doc", f))));
-    if doc == EventDoc::Payment {
-        let row: Vec<String> = REFERENCE_FIELDS.iter().map(|f| format!("\"{f}\": {}", value("r", f))).collect();
+    let spec = doc.spec();
+    lines.extend(COMMON_FIELDS.iter().chain(spec.fields).map(|f| format!("  \"{f}\": {}", value("doc", f))));
+    if let Some((table, fields)) = spec.rows {
+        let row: Vec<String> = fields.iter().map(|f| format!("\"{f}\": {}", value("r", f))).collect();
         // The space before `}` keeps Jinja from reading `}}}`; `loop.first` places the commas.
         lines.push(format!(
-            "  \"references\": [{{% for r in doc.references %}}{{% if not loop.first %}}, {{% endif %}}{{ {} }}{{% endfor %}}]",
+            "  \"{table}\": [{{% for r in doc.{table} %}}{{% if not loop.first %}}, {{% endif %}}{{ {} }}{{% endfor %}}]",
             row.join(", ")
         ));
     }
@@ -92,6 +60,7 @@ fn value(object: &str, field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::events::kinds::{CONTRACT_FIELDS, PAYMENT_FIELDS, REFERENCE_FIELDS};
 
     /// A crude stand-in for Jinja: every `{{ ... }}` becomes `value`, the references loop
     /// runs over `rows` rows. Enough to prove the JSON around the tags is well formed.
@@ -157,5 +126,27 @@ mod tests {
             assert_eq!(tags, template.matches("| tojson }}").count(), "{template}");
             assert!(!template.contains("}}}"), "{template}");
         }
+    }
+
+    #[test]
+    fn every_kind_has_a_webhook_whose_body_is_classified_as_that_kind() {
+        let config = crate::config::Config::from_sources(
+            &[("BOT_TOKEN", "1:a"), ("ERP_BASE_URL", "http://erp"), ("ERP_API_KEY", "k"), ("ERP_API_SECRET", "s")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            crate::config::Purpose::Tooling,
+        )
+        .expect("config");
+        let schema = &config.erp.schema;
+        for kind in EVENT_KINDS {
+            let event = kind.event.frappe();
+            assert_eq!(WEBHOOKS.iter().filter(|w| **w == (kind.doc, event)).count(), 1, "{kind:?}");
+            let mut body = render(&webhook_template(kind.doc, event), "\"x\"", 1);
+            body["doctype"] = kind.doc.doctype(schema).into();
+            let parsed = crate::events::ErpEvent::parse(body.to_string().as_bytes()).expect("an event");
+            assert_eq!(parsed.handled(&schema.sales), Some(kind.handled), "{kind:?}: {body}");
+        }
+        assert_eq!(WEBHOOKS.len(), EVENT_KINDS.len());
     }
 }

@@ -3,8 +3,8 @@
 
 use teloxide_core::types::{ChatMemberKind, Message, Update, UpdateKind};
 
+use crate::conversation::menu::label_for_text;
 use crate::conversation::{Callback, Command, Input};
-use crate::i18n::label_for_text;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Incoming {

@@ -1,4 +1,5 @@
-//! Renders the conversation's [`Keyboard`] values into Bot API markup in a language.
+//! Renders the conversation's [`Keyboard`] values into Bot API markup in a language; the reply
+//! keyboards' buttons and rows are those of [`menu`].
 
 use teloxide_core::types::{
     ButtonRequest, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup, KeyboardRemove,
@@ -7,30 +8,14 @@ use teloxide_core::types::{
 
 use crate::conversation::Keyboard;
 use crate::conversation::effect::InlineLabel;
-use crate::i18n::{self, Label, Lang};
-
-/// The main menu rows. Views join this list when they exist (PRODUCT.md F3).
-const MENU: &[&[Label]] = &[
-    &[Label::MyContracts, Label::Upcoming],
-    &[Label::PaymentHistory, Label::Profile],
-    &[Label::Reminders, Label::Language],
-    &[Label::ContactUs],
-];
+use crate::conversation::menu::{self, Button, Press};
+use crate::i18n::{self, Lang};
 
 pub fn markup(lang: Lang, keyboard: &Keyboard) -> Option<ReplyMarkup> {
     match keyboard {
         Keyboard::None => None,
-        Keyboard::Menu => {
-            let rows = MENU
-                .iter()
-                .map(|row| row.iter().map(|l| KeyboardButton::new(i18n::label(lang, *l))).collect::<Vec<_>>());
-            Some(ReplyMarkup::Keyboard(KeyboardMarkup::new(rows).resize_keyboard().persistent()))
-        }
-        Keyboard::RequestContact => {
-            let share = KeyboardButton::new(i18n::label(lang, Label::SharePhone)).request(ButtonRequest::Contact);
-            let cancel = KeyboardButton::new(i18n::label(lang, Label::Cancel));
-            Some(ReplyMarkup::Keyboard(KeyboardMarkup::new(vec![vec![share], vec![cancel]]).resize_keyboard()))
-        }
+        Keyboard::Menu => Some(ReplyMarkup::Keyboard(reply(lang, menu::MENU).resize_keyboard().persistent())),
+        Keyboard::RequestContact => Some(ReplyMarkup::Keyboard(reply(lang, menu::CONTACT).resize_keyboard())),
         Keyboard::Remove => Some(ReplyMarkup::KeyboardRemove(KeyboardRemove::new())),
         Keyboard::Inline(rows) => {
             let rows = rows.iter().map(|row| {
@@ -47,5 +32,57 @@ pub fn markup(lang: Lang, keyboard: &Keyboard) -> Option<ReplyMarkup> {
             });
             Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows)))
         }
+    }
+}
+
+/// A reply keyboard of [`menu`], row by row, in a language.
+fn reply(lang: Lang, rows: &[&[Button]]) -> KeyboardMarkup {
+    let rows = rows.iter().map(|row| {
+        row.iter()
+            .map(|b| {
+                let key = KeyboardButton::new(i18n::label(lang, b.label));
+                if b.press == Press::ShareContact { key.request(ButtonRequest::Contact) } else { key }
+            })
+            .collect::<Vec<_>>()
+    });
+    KeyboardMarkup::new(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn json_of(keyboard: &Keyboard) -> Value {
+        serde_json::to_value(markup(Lang::En, keyboard)).expect("markup serialises")
+    }
+
+    #[test]
+    fn reply_keyboards_are_laid_out_row_by_row_from_the_menu_table() {
+        let menu = json_of(&Keyboard::Menu);
+        let texts: Vec<Vec<&str>> = menu["keyboard"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|row| row.as_array().expect("a row").iter().map(|b| b["text"].as_str().unwrap_or_default()).collect())
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                vec!["📄 My contracts", "📅 Upcoming payments"],
+                vec!["💳 Payment history", "👤 Profile"],
+                vec!["🔔 Reminders", "🌐 Language"],
+                vec!["☎️ Contact us"],
+            ]
+        );
+        assert_eq!((menu["resize_keyboard"].clone(), menu["is_persistent"].clone()), (json!(true), json!(true)));
+        let contact = json_of(&Keyboard::RequestContact);
+        assert_eq!(
+            contact["keyboard"],
+            json!([[{"text": "📱 Share my phone number", "request_contact": true}], [{"text": "✖️ Cancel"}]])
+        );
+        assert_eq!(contact["resize_keyboard"], json!(true));
+        assert!(contact.get("is_persistent").is_none_or(|p| p == &json!(false)), "{contact}");
     }
 }

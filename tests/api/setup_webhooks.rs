@@ -1,7 +1,8 @@
 //! `erp setup` brings the Webhooks of an older `erp setup` up to date: the Condition that keeps
 //! supplier payments in ERPNext, and the Sales Order `on_cancel` Webhook.
 
-use erpnext_bot::setup::templates::{EventDoc, PAYMENT_CONDITION, webhook_template};
+use erpnext_bot::events::kinds::{EventDoc, PAYMENT_CONDITION};
+use erpnext_bot::setup::templates::webhook_template;
 use serde_json::{Value, json};
 
 use crate::helpers::*;

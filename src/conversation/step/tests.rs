@@ -691,3 +691,12 @@ fn reminders_are_switched_off_and_on_from_the_menu() {
 }
 
 mod disabled;
+
+#[test]
+fn every_menu_button_does_something_for_a_linked_customer() {
+    for b in menu::MENU.iter().flat_map(|row| row.iter()) {
+        let (_, effects) = step(&policy(), chat(linked()), input(Input::Button(b.label)), now());
+        assert!(!effects.is_empty(), "{:?}", b.label);
+        assert_ne!(effects, vec![reply(Msg::NotUnderstood, Keyboard::Menu)], "{:?}", b.label);
+    }
+}

@@ -11,7 +11,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{LazyLock, OnceLock};
 
 use super::{Money, clamp_i64};
-use crate::i18n::{self, Lang};
+
+/// How a language writes amounts: its decimal mark and its name of the so'm. `i18n::Lang`
+/// implements it with each language's words, so that this module needs nothing of `i18n`: the
+/// dependency goes one way, from the texts to the formatting.
+pub trait Notation: Copy {
+    /// Between the whole units and the fraction.
+    fn decimal_mark(self) -> char;
+    /// The so'm (UZS) written after the number.
+    fn som(self) -> &'static str;
+}
 
 /// Money holds two decimals (minor units); no currency is shown with more.
 pub const MAX_DECIMALS: u8 = 2;
@@ -111,13 +120,13 @@ impl Decimals {
     /// currency is the ISO code from the contract: `UZS` (or none) is the so'm in the language's
     /// word, `USD` `$`, `EUR` `€`, `RUB` `₽`; any other code is written after the number. The
     /// result is plain text: escape it like any other dynamic value before it goes into HTML.
-    pub fn format(&self, amount: Money, currency: &str, lang: Lang) -> String {
+    pub fn format(&self, amount: Money, currency: &str, lang: impl Notation) -> String {
         let rounded = self.round(amount, currency);
         let number = digits(rounded.0.unsigned_abs(), self.of(currency), lang);
         let sign = if rounded.is_negative() { "-" } else { "" };
         let code = currency.trim().to_ascii_uppercase();
         match code.as_str() {
-            "" | "UZS" => format!("{sign}{number} {}", i18n::number_style(lang).som),
+            "" | "UZS" => format!("{sign}{number} {}", lang.som()),
             "USD" => format!("{sign}${number}"),
             "EUR" => format!("{sign}€{number}"),
             "RUB" => format!("{sign}{number} ₽"),
@@ -127,7 +136,7 @@ impl Decimals {
 
     /// The number alone, as in [`Decimals::format`] but without the currency, for table
     /// columns: `1 250,50` (ru, USD), `-500`.
-    pub fn number(&self, amount: Money, currency: &str, lang: Lang) -> String {
+    pub fn number(&self, amount: Money, currency: &str, lang: impl Notation) -> String {
         let rounded = self.round(amount, currency);
         let sign = if rounded.is_negative() { "-" } else { "" };
         format!("{sign}{}", digits(rounded.0.unsigned_abs(), self.of(currency), lang))
@@ -135,12 +144,12 @@ impl Decimals {
 }
 
 /// [`Decimals::format`] with the decimals in force.
-pub fn format(amount: Money, currency: &str, lang: Lang) -> String {
+pub fn format(amount: Money, currency: &str, lang: impl Notation) -> String {
     Decimals::current().format(amount, currency, lang)
 }
 
 /// [`Decimals::number`] with the decimals in force.
-pub fn number(amount: Money, currency: &str, lang: Lang) -> String {
+pub fn number(amount: Money, currency: &str, lang: impl Notation) -> String {
     Decimals::current().number(amount, currency, lang)
 }
 
@@ -156,7 +165,7 @@ pub fn fit(lines: &[Money], total: Money, currency: &str) -> Vec<Money> {
 
 /// `125050` → `1 250.50` (en, two decimals); `1500000000` → `15 000 000`. `minor` is already
 /// rounded to `decimals`, so the digits left out are zeros.
-fn digits(minor: u64, decimals: u8, lang: Lang) -> String {
+fn digits(minor: u64, decimals: u8, lang: impl Notation) -> String {
     let whole = (minor / 100).to_string();
     let mut out = String::with_capacity(whole.len() + whole.len() / 3 + 3);
     for (i, c) in whole.chars().enumerate() {
@@ -169,7 +178,7 @@ fn digits(minor: u64, decimals: u8, lang: Lang) -> String {
     }
     let fraction = minor % 100;
     if fraction != 0 && decimals > 0 {
-        out.push(i18n::number_style(lang).decimal_mark);
+        out.push(lang.decimal_mark());
         out.push_str(&format!("{fraction:02}")[..usize::from(decimals.min(MAX_DECIMALS))]);
     }
     out

@@ -125,7 +125,8 @@ impl FakeErp {
     /// [`crate::setup::templates::WEBHOOKS`], for the default doctype names), posting to `url`
     /// signed with `secret`.
     pub fn add_bot_webhooks(&self, url: &str, secret: &str) {
-        use crate::setup::templates::{self, EventDoc};
+        use crate::events::kinds::EventDoc;
+        use crate::setup::templates;
         for (doc, event) in templates::WEBHOOKS {
             let doctype = match doc {
                 EventDoc::Payment => "Payment Entry",
@@ -509,7 +510,8 @@ mod tests {
 
     #[test]
     fn the_bot_templates_render_to_the_json_python_would_send() {
-        use crate::setup::templates::{EventDoc, webhook_template};
+        use crate::events::kinds::EventDoc;
+        use crate::setup::templates::webhook_template;
         let doc = json!({
             "doctype": "Payment Entry", "name": "PE-\"1\"", "docstatus": 1, "modified": "2026-12-01 10:00:00.000001",
             "payment_type": "Receive", "party_type": "Customer", "party": "Алишер", "paid_amount": 1000000.0,
