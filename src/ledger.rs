@@ -6,7 +6,7 @@
 //! maintains. So the bot takes the contract's paid total and applies it to the schedule rows
 //! in due-date order, earliest first, the way a customer reads the schedule.
 
-pub mod outline;
+pub mod remaining;
 
 use chrono::NaiveDate;
 

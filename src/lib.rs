@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod conversation;
 pub mod demo;

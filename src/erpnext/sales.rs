@@ -7,14 +7,14 @@
 //! reminder planner needs only each contract's total, which ERPNext sums ([`paid`]).
 
 mod invoices;
-mod outline;
 mod paid;
 mod payments;
+mod schedule_outlines;
 
 pub use invoices::{Credit, Invoices};
-pub use outline::Outlines;
 pub use paid::PaidTotals;
 pub use payments::OnAccount;
+pub use schedule_outlines::Outlines;
 
 use std::collections::HashMap;
 

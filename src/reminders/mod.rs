@@ -5,7 +5,7 @@
 //! - [`kinds`]: which dates are reminded of on a day, and as what (pure).
 //! - [`plan`]: the reminders of a day, read from ERPNext in pages and batches — the number
 //!   of requests grows with pages, not customers.
-//! - [`ledger`]: the day's lease (one replica runs a pass) and the record of what was sent.
+//! - [`records`]: the day's lease (one replica runs a pass) and the record of what was sent.
 //! - [`limiter`]: the global send rate across replicas, one message per second per chat,
 //!   and the pause after a 429.
 //! - Their Redis commands and scripts are in [`crate::store::reminders`], next to the store's
@@ -15,10 +15,10 @@
 
 pub mod command;
 pub mod kinds;
-pub mod ledger;
 pub mod limiter;
 pub mod pass;
 pub mod plan;
+pub mod records;
 pub mod scheduler;
 
 pub use kinds::{Kind, Offsets};

@@ -5,6 +5,7 @@
 pub mod custom_fields;
 pub mod erp;
 pub mod erp_webhooks;
+pub mod item;
 pub mod telegram_webhook;
 pub mod templates;
 

@@ -5,7 +5,7 @@ pub mod admin;
 pub mod client;
 pub mod intake;
 pub mod keyboards;
-mod lean;
+mod payloads;
 
 pub use client::{SendError, TelegramClient};
 pub use intake::Incoming;
