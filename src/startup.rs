@@ -1,5 +1,6 @@
-//! Building the application from configuration, binding its listener, running it until a
-//! shutdown signal, letting in-flight requests finish.
+//! Building the service from configuration (its [`Clients`], the conversation's runner, the
+//! event worker and reconciler, the reminder scheduler, the router), binding its listener,
+//! running it until a shutdown signal, letting in-flight requests finish.
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 

@@ -1,8 +1,9 @@
 //! ERPNext → customer events (PRODUCT.md F9): the signed intake (`POST /erpnext/events`, in
 //! [`crate::http`]), parsing ([`model`]), signatures ([`signature`]), the durable queue in a
 //! Redis stream ([`queue`], its Redis side in [`crate::store::events`]), the replicas'
-//! identities and heartbeats ([`replicas`]), the worker that delivers ([`worker`]) and what it
-//! says ([`deliver`]).
+//! identities and heartbeats ([`replicas`]), the worker that delivers ([`worker`]), what it
+//! says ([`deliver`]) and the reconciler that queues what the webhooks never brought
+//! ([`reconcile`]).
 //!
 //! An accepted event is in Redis before the 200 goes back; each replica's worker takes
 //! events through a consumer group under the replica's stable name, so an event goes to one

@@ -12,6 +12,7 @@
 //!   retry rule: the records of what was sent are written with it.
 //! - [`pass`]: one pass: plan, filter, send through the limiter, record.
 //! - [`scheduler`]: when passes run.
+//! - [`command`]: `reminders preview|run`, the operator's view of a pass.
 
 pub mod command;
 pub mod kinds;
