@@ -1,9 +1,9 @@
 //! `erpnext-bot check`: one line per dependency, non-zero exit when any fails; for ERPNext also
 //! one line per optional column, present or missing ([`crate::erpnext::columns`]).
 
+use crate::clients::Clients;
 use crate::config::Config;
 use crate::erpnext::{ErpClient, ErpError, ListQuery};
-use crate::startup::Clients;
 
 /// One checked dependency.
 pub struct CheckLine {

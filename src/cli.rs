@@ -1,4 +1,5 @@
-//! Sub-commands of the binary. Parsed by hand: the surface is small and fixed.
+//! Sub-commands of the binary. Parsed by hand: the surface is small and fixed. `src/main.rs`
+//! runs what is parsed here.
 
 use crate::config::Purpose;
 

@@ -5,8 +5,11 @@
 //! per payment term, which most do not; `advance_paid` is the only figure it always
 //! maintains. So the bot takes the contract's paid total and applies it to the schedule rows
 //! in due-date order, earliest first, the way a customer reads the schedule.
+//!
+//! [`remaining`]: what remains on the rows a reminder pass lists, from those rows and ERPNext's
+//! sums of the contract's other rows (an [`remaining::Outline`]), without reading the rest.
 
-pub mod outline;
+pub mod remaining;
 
 use chrono::NaiveDate;
 

@@ -42,7 +42,8 @@ const FINISH_PAUSE: Duration = Duration::from_secs(1);
 /// How an update went.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ran {
-    Handled,
+    /// Run to its end now (replies sent, chat saved, done mark set).
+    Processed,
     /// Already handled before: acknowledged, nothing done.
     Duplicate,
     /// Being handled by another request: Telegram should come back later.
@@ -99,7 +100,7 @@ impl Lifecycle {
             Err(e) => {
                 // `run` catches the conversation's panics; this is one in the lifecycle itself.
                 tracing::error!(error = %e, "the update's task failed; its lease lapses by itself");
-                Ok(Ran::Handled)
+                Ok(Ran::Processed)
             }
         }
     }
@@ -109,7 +110,7 @@ impl Lifecycle {
             return Ok(Ran::Duplicate);
         }
         let ran = self.run_once(update_id, incoming).await;
-        if matches!(ran, Ok(Ran::Handled)) {
+        if matches!(ran, Ok(Ran::Processed)) {
             self.recent.insert(update_id);
         }
         ran
@@ -161,7 +162,7 @@ impl Lifecycle {
             tracing::warn!("the update's lease lapsed while it ran; its chat is saved only if nobody wrote it since");
         }
         self.end(lease, changed, rev).await;
-        Ok(Ran::Handled)
+        Ok(Ran::Processed)
     }
 
     /// Another update of the chat is running: wait for its lock (or its lease to lapse), then
@@ -223,7 +224,7 @@ impl Lifecycle {
                 if let Err(e) = self.store.finish_update(&lease).await {
                     tracing::warn!(error = %e, "could not mark the update done; its lease lapses by itself");
                 }
-                Ok(Ran::Handled)
+                Ok(Ran::Processed)
             }
             Err(e) => {
                 if let Err(release) = self.store.release_update(&lease).await {

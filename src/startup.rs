@@ -1,38 +1,19 @@
-//! Building the application from configuration, binding its listener, running it until a
-//! shutdown signal, letting in-flight requests finish.
+//! Building the service from configuration (its [`Clients`], the conversation's runner, the
+//! event worker and reconciler, the reminder scheduler, the router), binding its listener,
+//! running it until a shutdown signal, letting in-flight requests finish.
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::clients::Clients;
 use crate::config::Config;
 use crate::conversation::{Policy, runner::Runner};
-use crate::erpnext::ErpClient;
 use crate::events::{deliver::Deliverer, queue::Queue, reconcile::Reconciler, replicas, worker::Worker};
 use crate::http::{self, AppState};
 use crate::lifecycle::Lifecycle;
-use crate::reminders::scheduler::Scheduler;
-use crate::store::Store;
-use crate::telegram::TelegramClient;
-
-/// The clients every command needs, built from configuration.
-#[derive(Clone)]
-pub struct Clients {
-    pub erp: ErpClient,
-    pub telegram: TelegramClient,
-    pub store: Store,
-}
-
-impl Clients {
-    pub fn new(config: &Config) -> anyhow::Result<Self> {
-        Ok(Self {
-            erp: ErpClient::new(&config.erp).context("building the ERPNext client")?,
-            telegram: TelegramClient::new(&config.telegram).context("building the Telegram client")?,
-            store: Store::new(&config.redis).context("building the Redis pool")?,
-        })
-    }
-}
+use crate::reminders::{pass::PassRunner, scheduler::Scheduler};
 
 /// A built service with its listener bound: tests read [`Application::port`] after binding
 /// `127.0.0.1:0`.
@@ -106,7 +87,7 @@ impl Application {
             .with_context(|| format!("binding LISTEN_ADDR {}", config.listen_addr))?;
         let scheduler = Scheduler {
             enabled: config.reminders.enabled,
-            deps: crate::reminders::command::deps(config, &clients),
+            passes: PassRunner::new(config, &clients),
             time: config.reminders.time,
             timezone: config.reminders.timezone,
         };

@@ -45,8 +45,9 @@ pub struct Delivery {
     pub message_id: Option<i32>,
 }
 
-/// Per-update send state: the callback to answer and whether the chat turned out unreachable.
-struct Outbox {
+/// Where one update's replies go and how sending them went: the chat, the message to edit, the
+/// callback to answer, and whether the chat turned out unreachable (then nothing more is sent).
+struct ReplyState {
     chat_id: i64,
     callback_id: Option<String>,
     message_id: Option<i32>,
@@ -61,7 +62,7 @@ impl Runner {
         let mut chat = loaded.chat;
         chat.user_id = d.user_id;
         let before = chat.clone();
-        let mut outbox = Outbox {
+        let mut reply = ReplyState {
             chat_id: d.chat_id,
             callback_id: d.callback_id,
             message_id: d.message_id,
@@ -70,7 +71,7 @@ impl Runner {
         };
         if loaded.reset {
             tracing::warn!(chat.id = d.chat_id, "stored chat state could not be decoded; starting over");
-            self.send(&mut outbox, chat.lang, &Msg::SessionReset, &Keyboard::Remove).await;
+            self.send(&mut reply, chat.lang, &Msg::SessionReset, &Keyboard::Remove).await;
         }
         let mut queue = VecDeque::from([Event::Input(d.input)]);
         let mut rounds = 0;
@@ -83,7 +84,7 @@ impl Runner {
             let (next, effects) = step(&self.policy, chat, event, Utc::now());
             chat = next;
             for effect in effects {
-                if let Some(outcome) = self.perform(&chat, effect, &mut outbox).await {
+                if let Some(outcome) = self.perform(&chat, effect, &mut reply).await {
                     queue.push_back(Event::Outcome(outcome));
                 }
             }
@@ -91,15 +92,15 @@ impl Runner {
         (chat != before || loaded.fresh || loaded.reset).then_some(chat)
     }
 
-    async fn perform(&self, chat: &Chat, effect: Effect, outbox: &mut Outbox) -> Option<Outcome> {
+    async fn perform(&self, chat: &Chat, effect: Effect, reply: &mut ReplyState) -> Option<Outcome> {
         let user = chat.user_id;
         match effect {
             Effect::Reply { msg, keyboard } => {
-                self.send(outbox, chat.lang, &msg, &keyboard).await;
+                self.send(reply, chat.lang, &msg, &keyboard).await;
                 None
             }
             Effect::AnswerCallback { alert } => {
-                if let Some(id) = outbox.callback_id.take() {
+                if let Some(id) = reply.callback_id.take() {
                     let alert = alert.map(|m| i18n::render(chat.lang, &m));
                     if let Err(e) = self.telegram.answer_callback(&id, alert).await {
                         tracing::debug!(error = %e, "answerCallbackQuery failed");
@@ -125,7 +126,7 @@ impl Runner {
                 // shown only if the re-read customer is still this user's (then the same name).
                 let summary = views::load::load(&self.erp, &customer, &View::Summary, chat.lang, self.today());
                 let (record, summary) = tokio::join!(self.erp.customer(&customer), summary);
-                outbox.prefetched = Some((customer, summary));
+                reply.prefetched = Some((customer, summary));
                 let result = lookup(record, "refresh customer");
                 Some(Outcome::Refreshed { result, then: Refresh::WelcomeBack })
             }
@@ -136,7 +137,7 @@ impl Runner {
             Effect::ClearLink { session } => {
                 let ok = match self.erp.unlink_telegram(&session.customer, user).await {
                     Ok(()) => {
-                        tracing::info!(chat.id = outbox.chat_id, erp.customer = %session.customer, "customer logged out");
+                        tracing::info!(chat.id = reply.chat_id, erp.customer = %session.customer, "customer logged out");
                         true
                     }
                     Err(e) => {
@@ -153,17 +154,17 @@ impl Runner {
                 let loaded = views::load::load(&self.erp, &customer, &view, chat.lang, self.today());
                 let (record, loaded) = tokio::join!(self.erp.customer(&customer), loaded);
                 if record.is_ok_and(|r| r.is_some_and(|r| r.disabled)) {
-                    tracing::info!(chat.id = outbox.chat_id, erp.customer = %customer, "customer is disabled in ERPNext; session ended");
+                    tracing::info!(chat.id = reply.chat_id, erp.customer = %customer, "customer is disabled in ERPNext; session ended");
                     return Some(Outcome::AccountDisabled);
                 }
-                self.show(chat.lang, &view, edit, loaded, outbox).await
+                self.show(chat.lang, &view, edit, loaded, reply).await
             }
             Effect::Welcome { lead, customer } => {
-                let loaded = match outbox.prefetched.take() {
+                let loaded = match reply.prefetched.take() {
                     Some((prefetched, loaded)) if prefetched == customer => loaded,
                     _ => views::load::load(&self.erp, &customer, &View::Summary, chat.lang, self.today()).await,
                 };
-                self.welcome(chat.lang, &lead, loaded, outbox).await
+                self.welcome(chat.lang, &lead, loaded, reply).await
             }
         }
     }
@@ -175,7 +176,7 @@ impl Runner {
         lang: Lang,
         lead: &Msg,
         loaded: Result<Shown, ErpError>,
-        outbox: &mut Outbox,
+        reply: &mut ReplyState,
     ) -> Option<Outcome> {
         let text = i18n::render(lang, lead);
         match loaded {
@@ -189,12 +190,12 @@ impl Runner {
                 let summary = screen.chunks.remove(0);
                 screen.chunks = vec![format!("{text}\n\n{summary}")];
                 screen.keyboard = Keyboard::Menu;
-                self.present(outbox, lang, screen, false).await;
+                self.present(reply, lang, screen, false).await;
                 contracts.map(Outcome::ContractsSeen)
             }
             other => {
-                self.send(outbox, lang, lead, &Keyboard::Menu).await;
-                self.show(lang, &View::Summary, false, other, outbox).await
+                self.send(reply, lang, lead, &Keyboard::Menu).await;
+                self.show(lang, &View::Summary, false, other, reply).await
             }
         }
     }
@@ -210,28 +211,28 @@ impl Runner {
         view: &View,
         edit: bool,
         loaded: Result<Shown, ErpError>,
-        outbox: &mut Outbox,
+        reply: &mut ReplyState,
     ) -> Option<Outcome> {
         match loaded {
             Ok(Shown::Screen { screen, contracts }) => {
-                self.present(outbox, lang, screen, edit).await;
+                self.present(reply, lang, screen, edit).await;
                 contracts.map(Outcome::ContractsSeen)
             }
             Ok(Shown::Document { file_name, bytes, caption }) => {
-                if outbox.unreachable {
+                if reply.unreachable {
                     return None;
                 }
-                if let Err(e) = self.telegram.send_document(outbox.chat_id, &file_name, bytes, &caption).await {
+                if let Err(e) = self.telegram.send_document(reply.chat_id, &file_name, bytes, &caption).await {
                     tracing::warn!(error = %e, "sending the contract PDF failed");
-                    self.send(outbox, lang, &Msg::PdfUnavailable, &Keyboard::None).await;
+                    self.send(reply, lang, &Msg::PdfUnavailable, &Keyboard::None).await;
                 }
                 None
             }
             Ok(Shown::NotOwned) => {
-                tracing::warn!(chat.id = outbox.chat_id, "a button named a contract that is not the customer's");
+                tracing::warn!(chat.id = reply.chat_id, "a button named a contract that is not the customer's");
                 let screen =
                     Screen { chunks: vec![i18n::render(lang, &Msg::ContractUnavailable)], keyboard: Keyboard::None };
-                self.present(outbox, lang, screen, edit).await;
+                self.present(reply, lang, screen, edit).await;
                 None
             }
             Err(e) => {
@@ -241,7 +242,7 @@ impl Runner {
                     tracing::warn!(error = %e, "loading a view from ERPNext failed");
                     Msg::ErpUnavailable
                 };
-                self.send(outbox, lang, &msg, &Keyboard::None).await;
+                self.send(reply, lang, &msg, &Keyboard::None).await;
                 None
             }
         }
@@ -249,17 +250,17 @@ impl Runner {
 
     /// Edits the button's message in place when asked and possible, else sends new messages
     /// (the keyboard goes with the last chunk).
-    async fn present(&self, outbox: &mut Outbox, lang: Lang, screen: Screen, edit: bool) {
-        if outbox.unreachable {
+    async fn present(&self, reply: &mut ReplyState, lang: Lang, screen: Screen, edit: bool) {
+        if reply.unreachable {
             return;
         }
         let markup = keyboards::markup(lang, &screen.keyboard);
-        if let (true, Some(message_id), [text]) = (edit, outbox.message_id, screen.chunks.as_slice()) {
+        if let (true, Some(message_id), [text]) = (edit, reply.message_id, screen.chunks.as_slice()) {
             let inline = match &markup {
                 Some(ReplyMarkup::InlineKeyboard(k)) => Some(k.clone()),
                 _ => None,
             };
-            match self.telegram.edit_html(outbox.chat_id, message_id, text, inline).await {
+            match self.telegram.edit_html(reply.chat_id, message_id, text, inline).await {
                 Ok(()) | Err(SendError::Benign(_)) => return,
                 Err(e) => tracing::debug!(error = %e, "editing failed; sending instead"),
             }
@@ -267,8 +268,8 @@ impl Runner {
         let last = screen.chunks.len().saturating_sub(1);
         for (i, chunk) in screen.chunks.iter().enumerate() {
             let markup = if i == last { markup.clone() } else { None };
-            if let Err(e) = self.telegram.send_html(outbox.chat_id, chunk, markup).await {
-                self.failed_send(outbox, e).await;
+            if let Err(e) = self.telegram.send_html(reply.chat_id, chunk, markup).await {
+                self.failed_send(reply, e).await;
                 return;
             }
         }
@@ -293,28 +294,28 @@ impl Runner {
     }
 
     /// Sends one reply; a 403 marks the chat unreachable and silences the rest of the update.
-    async fn send(&self, outbox: &mut Outbox, lang: Lang, msg: &Msg, keyboard: &Keyboard) {
-        if outbox.unreachable {
+    async fn send(&self, reply: &mut ReplyState, lang: Lang, msg: &Msg, keyboard: &Keyboard) {
+        if reply.unreachable {
             return;
         }
         count_login(msg);
         let text = i18n::render(lang, msg);
         let markup = keyboards::markup(lang, keyboard);
-        if let Err(e) = self.telegram.send_html(outbox.chat_id, &text, markup).await {
-            self.failed_send(outbox, e).await;
+        if let Err(e) = self.telegram.send_html(reply.chat_id, &text, markup).await {
+            self.failed_send(reply, e).await;
         }
     }
 
-    async fn failed_send(&self, outbox: &mut Outbox, e: SendError) {
+    async fn failed_send(&self, reply: &mut ReplyState, e: SendError) {
         match e {
             SendError::Unreachable => {
-                outbox.unreachable = true;
-                tracing::info!(chat.id = outbox.chat_id, "chat unreachable (403); marking it");
-                if let Err(e) = self.store.mark_unreachable(outbox.chat_id).await {
+                reply.unreachable = true;
+                tracing::info!(chat.id = reply.chat_id, "chat unreachable (403); marking it");
+                if let Err(e) = self.store.mark_unreachable(reply.chat_id).await {
                     tracing::warn!(error = %e, "could not mark the chat unreachable");
                 }
             }
-            e => tracing::warn!(chat.id = outbox.chat_id, error = %e, "sending a reply failed"),
+            e => tracing::warn!(chat.id = reply.chat_id, error = %e, "sending a reply failed"),
         }
     }
 
@@ -322,9 +323,9 @@ impl Runner {
     pub async fn handle_group(&self, chat_id: i64, language_code: Option<&str>) -> Result<(), StoreError> {
         if self.store.first_group_notice(chat_id).await? {
             let lang = Lang::from_telegram(language_code);
-            let mut outbox =
-                Outbox { chat_id, callback_id: None, message_id: None, unreachable: false, prefetched: None };
-            self.send(&mut outbox, lang, &Msg::PrivateOnly, &Keyboard::None).await;
+            let mut reply =
+                ReplyState { chat_id, callback_id: None, message_id: None, unreachable: false, prefetched: None };
+            self.send(&mut reply, lang, &Msg::PrivateOnly, &Keyboard::None).await;
         }
         Ok(())
     }

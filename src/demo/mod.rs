@@ -17,9 +17,10 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::clients::Clients;
 use crate::config::{Config, Purpose};
 use crate::sandbox::{erp::FakeErp, seed, telegram::FakeTelegram};
-use crate::startup::{Application, Clients};
+use crate::startup::Application;
 use crate::store::memory::MemoryRedis;
 pub use feed::Feed;
 

@@ -22,13 +22,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Feed, Sandbox, feed::callback_id};
+use crate::clients::Clients;
 use crate::config::Config;
 use crate::events::signature;
 use crate::format::money::{Money, number};
 use crate::i18n::Lang;
-use crate::reminders::pass::{Deps, Outcome};
+use crate::reminders::pass::{Outcome, PassRunner};
 use crate::sandbox::seed::{self, CUSTOMERS};
-use crate::startup::Clients;
 
 const INDEX: &str = include_str!("assets/index.html");
 const SCRIPT: &str = include_str!("assets/app.js");
@@ -46,7 +46,7 @@ pub struct Demo {
     http: reqwest::Client,
     /// The service itself, for the webhook and the events endpoint.
     service: String,
-    reminders: Deps,
+    reminders: PassRunner,
     timezone: chrono_tz::Tz,
     next_update: AtomicI64,
     next_callback: AtomicU64,
@@ -60,7 +60,7 @@ impl Demo {
             feed,
             http: reqwest::Client::new(),
             service: format!("http://{host}:{}", addr.port()),
-            reminders: crate::reminders::command::deps(config, clients),
+            reminders: PassRunner::new(config, clients),
             timezone: config.reminders.timezone,
             next_update: AtomicI64::new(1),
             next_callback: AtomicU64::new(1),

@@ -4,17 +4,18 @@
 //! Payments are found through `Payment Entry Reference` rows pointing at the Sales Order or at
 //! the Sales Invoices made from it ([`invoices`], [`payments`]), or, where configured, through
 //! a link field on Payment Entry. The views list them ([`ErpClient::payments_for`]); the
-//! reminder planner needs only each contract's total, which ERPNext sums ([`paid`]).
+//! reminder planner needs only each contract's total, which ERPNext sums ([`paid`]), and the
+//! sums of the schedule rows it did not list ([`schedule_outlines`]).
 
 mod invoices;
-mod outline;
 mod paid;
 mod payments;
+mod schedule_outlines;
 
 pub use invoices::{Credit, Invoices};
-pub use outline::Outlines;
 pub use paid::PaidTotals;
 pub use payments::OnAccount;
+pub use schedule_outlines::Outlines;
 
 use std::collections::HashMap;
 

@@ -12,7 +12,7 @@
 //! Payment Entries received from customers and contracts (Sales Orders) submitted
 //! (`docstatus` 1 → `on_submit`) or cancelled (2 → `on_cancel`) and modified since a
 //! checkpoint kept in Redis ([`crate::store::reconcile`]), in keyset pages
-//! ([`crate::erpnext::changes`]). Each becomes the [`ErpEvent`] and [`Handled`] the webhook
+//! ([`crate::erpnext::changes`]). Each becomes the [`ErpEvent`] and [`Handled`](crate::events::Handled) the webhook
 //! path makes of the same document and is queued with [`Queue::accept`], which is once-only
 //! on (doctype, name, event): each notice is told once, whichever path saw it first. The
 //! checkpoint of a kind moves to the newest `modified` of a page once that page's events are

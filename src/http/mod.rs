@@ -1,6 +1,7 @@
 //! The HTTP surface: routes, shared state and middleware, in one place.
 //!
-//! `POST /telegram/webhook`, `GET /healthz`, `GET /readyz`. Answers are chosen deliberately:
+//! `POST /telegram/webhook` ([`webhook`]), `POST /erpnext/events` ([`events`]), `GET /healthz`,
+//! `GET /readyz` and `GET /metrics` ([`health`]). Answers are chosen deliberately:
 //! 401 for a bad secret, 2xx for what we will never act on (so the sender stops retrying),
 //! 5xx only for transient failures we want redelivered.
 

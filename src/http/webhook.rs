@@ -58,7 +58,7 @@ async fn handle(state: AppState, update_id: i64, incoming: Incoming) -> (&'stati
         incoming => state.updates.handle(update_id, incoming).await,
     };
     match result {
-        Ok(Ran::Handled) => ("ok", StatusCode::OK.into_response()),
+        Ok(Ran::Processed) => ("ok", StatusCode::OK.into_response()),
         Ok(Ran::Duplicate) => {
             tracing::info!("duplicate update ignored");
             ("duplicate", StatusCode::OK.into_response())

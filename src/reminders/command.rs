@@ -2,25 +2,11 @@
 
 use chrono::{NaiveDate, Utc};
 
-use super::pass::{Deps, Fate, Outcome, Report as PassReport};
+use super::pass::{Fate, Outcome, PassRunner, Report as PassReport};
 use super::scheduler::local_date;
+use crate::clients::Clients;
 use crate::config::Config;
 use crate::setup::{CommandError, Report};
-use crate::startup::Clients;
-
-pub fn deps(config: &Config, clients: &Clients) -> Deps {
-    Deps {
-        erp: clients.erp.clone(),
-        telegram: clients.telegram.clone(),
-        store: clients.store.clone(),
-        records: super::ledger::Records::new(clients.store.clone()),
-        limiter: super::limiter::Limiter::new(clients.store.clone(), config.telegram.send_rate),
-        offsets: super::Offsets {
-            before: config.reminders.days_before.clone(),
-            after: config.reminders.days_after.clone(),
-        },
-    }
-}
 
 fn summary(r: &PassReport) -> String {
     format!(
@@ -45,11 +31,11 @@ pub async fn run(config: &Config, send: bool, date: Option<NaiveDate>) -> Report
         Ok(c) => c,
         Err(e) => return Report::failed(CommandError::Failed(format!("reminders: {e:#}"))),
     };
-    let deps = deps(config, &clients);
+    let passes = PassRunner::new(config, &clients);
     let date = date.unwrap_or_else(|| local_date(Utc::now(), config.reminders.timezone));
     let mut report = Report { lines: Vec::new(), error: None };
     if !send {
-        match deps.preview(date).await {
+        match passes.preview(date).await {
             Ok((totals, fates)) => {
                 for (r, fate) in fates {
                     let what = match fate {
@@ -74,7 +60,7 @@ pub async fn run(config: &Config, send: bool, date: Option<NaiveDate>) -> Report
         }
         return report;
     }
-    match deps.run(date).await {
+    match passes.run(date).await {
         Ok(Outcome::Done(r)) => report.lines.push(format!("done {}", summary(&r))),
         Ok(Outcome::AlreadyDone(json)) => report.lines.push(format!("{date}: the pass already ran: {json}")),
         Ok(Outcome::LeaseHeld) => report.lines.push(format!("{date}: another replica is running this pass now")),

@@ -63,7 +63,7 @@ impl Offsets {
     /// day from the last configured overdue offset to the furthest "before" offset (by default
     /// 7 days ago to 5 days ahead). The rows of the days in between get no reminder, but a
     /// contract's rows around a near reminder are then listed themselves: what remains on a
-    /// row never depends on an unlisted row of that stretch ([`crate::ledger::outline`]).
+    /// row never depends on an unlisted row of that stretch ([`crate::ledger::remaining`]).
     pub fn listed(&self, date: NaiveDate) -> Vec<NaiveDate> {
         let after = i64::from(self.after.iter().copied().max().unwrap_or(0));
         let before = i64::from(self.before.iter().copied().max().unwrap_or(0));

@@ -5,20 +5,21 @@
 //! - [`kinds`]: which dates are reminded of on a day, and as what (pure).
 //! - [`plan`]: the reminders of a day, read from ERPNext in pages and batches — the number
 //!   of requests grows with pages, not customers.
-//! - [`ledger`]: the day's lease (one replica runs a pass) and the record of what was sent.
+//! - [`records`]: the day's lease (one replica runs a pass) and the record of what was sent.
 //! - [`limiter`]: the global send rate across replicas, one message per second per chat,
 //!   and the pause after a 429.
 //! - Their Redis commands and scripts are in [`crate::store::reminders`], next to the store's
 //!   retry rule: the records of what was sent are written with it.
 //! - [`pass`]: one pass: plan, filter, send through the limiter, record.
 //! - [`scheduler`]: when passes run.
+//! - [`command`]: `reminders preview|run`, the operator's view of a pass.
 
 pub mod command;
 pub mod kinds;
-pub mod ledger;
 pub mod limiter;
 pub mod pass;
 pub mod plan;
+pub mod records;
 pub mod scheduler;
 
 pub use kinds::{Kind, Offsets};

@@ -10,17 +10,19 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::kinds::Offsets;
-use super::ledger::{LEASE_TTL, Records};
 use super::limiter::Limiter;
 use super::plan::{Reminder, plan};
+use super::records::{LEASE_TTL, Records};
+use crate::clients::Clients;
+use crate::config::Config;
 use crate::erpnext::{ErpClient, ErpError};
 use crate::i18n::{self, Lang, Msg, ReminderNotice};
 use crate::store::{Store, StoreError};
 use crate::telegram::{SendError, TelegramClient};
 
-/// Everything a pass talks to.
+/// Runs (or previews) a day's pass, with everything a pass talks to; cheap to clone.
 #[derive(Clone)]
-pub struct Deps {
+pub struct PassRunner {
     pub erp: ErpClient,
     pub telegram: TelegramClient,
     pub store: Store,
@@ -73,7 +75,22 @@ pub enum Fate {
     AlreadySent,
 }
 
-impl Deps {
+impl PassRunner {
+    /// The runner the service's scheduler, `reminders run|preview` and the demo all use.
+    pub fn new(config: &Config, clients: &Clients) -> Self {
+        Self {
+            erp: clients.erp.clone(),
+            telegram: clients.telegram.clone(),
+            store: clients.store.clone(),
+            records: Records::new(clients.store.clone()),
+            limiter: Limiter::new(clients.store.clone(), config.telegram.send_rate),
+            offsets: Offsets {
+                before: config.reminders.days_before.clone(),
+                after: config.reminders.days_after.clone(),
+            },
+        }
+    }
+
     /// The day's reminders and their fate, sending and writing nothing.
     pub async fn preview(&self, date: NaiveDate) -> Result<(Report, Vec<(Reminder, Fate)>), PassError> {
         let plan = plan(&self.erp, date, &self.offsets).await?;
@@ -226,7 +243,7 @@ impl Deps {
 
 /// Renews the lease every third of its life while the pass runs (planning included); flags
 /// its loss so the pass stops before sending anything more.
-async fn keep(records: Records, lease: Arc<super::ledger::Lease>, lost: Arc<AtomicBool>) {
+async fn keep(records: Records, lease: Arc<super::records::Lease>, lost: Arc<AtomicBool>) {
     loop {
         tokio::time::sleep(LEASE_TTL / 3).await;
         match records.renew(&lease).await {

@@ -6,7 +6,7 @@
 //!
 //! What is owed on a due row follows from the contract's paid total applied to the schedule
 //! earliest first, as the views compute it from the payments. The outline decides it for
-//! nearly every contract ([`outline::remaining`]); the others (a paid total that runs out
+//! nearly every contract ([`remaining::remaining`]); the others (a paid total that runs out
 //! among unlisted rows of uneven amounts; every contract on a site that ignores `group_by` or
 //! refuses sums, as Frappe v16 does) have their schedules read row by row at the end, in as few
 //! pages as they fill ([`ledger::apply`]).
@@ -20,7 +20,7 @@ use crate::erpnext::query::{BULK_IN_BYTES, batches};
 use crate::erpnext::sales::{ContractRow, Fetch};
 use crate::erpnext::{ErpClient, ErpError};
 use crate::format::money::{self, Money};
-use crate::ledger::{self, Instalment, outline};
+use crate::ledger::{self, Instalment, remaining};
 
 /// One message: a contract's instalments of one kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,7 +79,7 @@ pub async fn plan(erp: &ErpClient, date: NaiveDate, offsets: &Offsets) -> Result
                 // they are not, the answer and the listing disagree (one of them changed).
                 others.is_some() || starts_the_schedule(due_rows)
             });
-            match others.and_then(|others| outline::remaining(due_rows, others, contract.paid)) {
+            match others.and_then(|others| remaining::remaining(due_rows, others, contract.paid)) {
                 Some(owed) => add_contract(&mut plan, &contract, &owed, date, offsets),
                 None => undecided.push(contract),
             }

@@ -7,14 +7,14 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::pass::{Deps, Outcome};
+use super::pass::{Outcome, PassRunner};
 
 /// How often the scheduler looks again (also the retry delay after a failed pass).
 const TICK: Duration = Duration::from_secs(60);
 
 pub struct Scheduler {
     pub enabled: bool,
-    pub deps: Deps,
+    pub passes: PassRunner,
     pub time: NaiveTime,
     pub timezone: Tz,
 }
@@ -46,7 +46,7 @@ impl Scheduler {
             let today = local_date(now, self.timezone);
             let due = now >= run_instant(today, self.time, self.timezone);
             if due && done_for != Some(today) {
-                match self.deps.run(today).await {
+                match self.passes.run(today).await {
                     Ok(Outcome::Done(r)) if r.failed > 0 => {
                         tracing::warn!(%today, failed = r.failed, "reminders failed; retrying them in a minute")
                     }

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::CommandError;
-use super::erp::{Action, Ctx, Line, Op, failure};
+use super::item::{Action, Ctx, Line, Op, failure};
 use crate::config::ErpSchema;
 use crate::erpnext::ListQuery;
 

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::erp::{Action, Ctx, Line, Op, failure};
+use super::item::{Action, Ctx, Line, Op, failure};
 use super::templates::{self, webhook_template};
 use super::{CommandError, one_line};
 use crate::config::ErpSchema;

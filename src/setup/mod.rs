@@ -1,10 +1,13 @@
-//! Operator commands that prepare the world around the service: `erp setup` (custom fields and
-//! ERPNext Webhooks, [`erp`]) and `webhook set|delete|info` (the Telegram webhook,
-//! [`telegram_webhook`]). Each returns a [`Report`]; `main` prints it and picks the exit code.
+//! Operator commands that prepare the world around the service: `erp setup` ([`erp`], which
+//! runs its two halves: the Customer fields, [`custom_fields`], and the ERPNext Webhooks,
+//! [`erp_webhooks`] with their bodies from [`templates`]; what both halves share is in
+//! `item`) and `webhook set|delete|info` (the Telegram webhook, [`telegram_webhook`]). Each
+//! returns a [`Report`]; `main` prints it and picks the exit code.
 
 pub mod custom_fields;
 pub mod erp;
 pub mod erp_webhooks;
+mod item;
 pub mod telegram_webhook;
 pub mod templates;
 

@@ -1,13 +1,20 @@
 //! Redis: everything the service remembers. Key layout in [`keys`]; every key starts with
 //! `REDIS_KEY_PREFIX`. No key or value holds a full passport or phone number.
 //!
+//! - where Redis is (a URL or the master Sentinel names) — [`connect`]; the one retry rule
+//!   for transient failures — [`retry`]
 //! - chat records (a hash per chat, schema-versioned) — [`chat`]
+//! - a private update's start and end, one Lua script each (claim, lock, load; save over the
+//!   revision read, unlock, done mark) — [`begin`], under the leases of [`lease`]
 //! - update claims, so each Telegram `update_id` is acted on once — [`updates`]
 //! - per-chat locks, so one chat's updates run one at a time across replicas — [`lock`]
 //! - marks: chats that blocked the bot, groups already told we work in private only.
-//! - the event queue (a stream, its consumer group, the replicas' heartbeats) — [`events`]
+//! - the event queue (a stream, its consumer group, the replicas' heartbeats) — [`events`];
+//!   the reconciler's leader lease and checkpoints — [`reconcile`]
 //! - reminders' day lease, send records and shared send rate — [`reminders`]
+//! - Redis outside a running service, for the demo — [`admin`]
 //! - an in-memory server speaking the same protocol, for the demo without Redis — [`memory`]
+//!   (a stand-in, not the product)
 
 pub mod admin;
 pub mod begin;

@@ -10,7 +10,7 @@ use teloxide_core::{
     types::{BotCommand, CallbackQueryId, ChatId, InlineKeyboardMarkup, InputFile, ParseMode, ReplyMarkup},
 };
 
-use super::lean::{EditHtml, SendHtml};
+use super::payloads::{EditHtml, SendHtml};
 use crate::config::TelegramConfig;
 use crate::i18n::{self, Lang};
 

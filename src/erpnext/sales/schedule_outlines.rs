@@ -1,7 +1,7 @@
 //! The schedule rows a reminder pass did not list, summed by ERPNext: for each contract of a
 //! batch, its rows due up to the latest listed date on days the pass did not list, as one
 //! grouped row (sum, first and last due date, smallest amount). With the rows it listed, that
-//! decides what remains on them in most cases ([`crate::ledger::outline`]) at one row per
+//! decides what remains on them in most cases ([`crate::ledger::remaining`]) at one row per
 //! contract instead of one per instalment.
 //!
 //! Like the paid totals ([`super::paid`]), the answer carries `count(distinct parent)`, 1 on
@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use super::{count, date, money, text};
 use crate::erpnext::{ErpClient, ErpError, Fields, Row};
-use crate::ledger::outline::Outline;
+use crate::ledger::remaining::Outline;
 
 /// The outlines of a batch's contracts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
