@@ -316,5 +316,20 @@ mod validate;
 
 use validate::Validator;
 
+/// The sales schema of a configuration with only the required variables: the defaults, for
+/// unit tests.
+#[cfg(test)]
+pub(crate) fn default_sales_schema() -> SalesSchema {
+    let env: BTreeMap<String, String> =
+        [("BOT_TOKEN", "1:a"), ("ERP_BASE_URL", "http://erp"), ("ERP_API_KEY", "k"), ("ERP_API_SECRET", "s")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+    match Config::from_sources(&env, Purpose::Tooling) {
+        Ok(config) => config.erp.schema.sales,
+        Err(e) => panic!("the default configuration is valid: {e}"),
+    }
+}
+
 #[cfg(test)]
 mod tests;

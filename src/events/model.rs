@@ -113,15 +113,7 @@ mod tests {
     use super::*;
 
     fn sales() -> SalesSchema {
-        crate::config::Config::from_sources(
-            &[("BOT_TOKEN", "1:a"), ("ERP_BASE_URL", "http://erp"), ("ERP_API_KEY", "k"), ("ERP_API_SECRET", "s")]
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            crate::config::Purpose::Tooling,
-        )
-        .map(|c| c.erp.schema.sales)
-        .expect("config")
+        crate::config::default_sales_schema()
     }
 
     #[test]

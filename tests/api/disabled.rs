@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use erpnext_bot::events::signature;
 use erpnext_bot::i18n::{Label, Msg};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -83,17 +82,7 @@ async fn a_disabled_customer_gets_no_payment_notice() {
     );
     let body = json!({"event": "on_submit", "doctype": "Payment Entry", "name": "ACC-PAY-2026-88888", "docstatus": 1,
         "payment_type": "Receive", "party_type": "Customer", "party": CUSTOMER});
-    let raw = body.to_string();
-    let resp = app
-        .client
-        .post(format!("{}/erpnext/events", app.address))
-        .header("content-type", "application/json")
-        .header("X-Frappe-Webhook-Signature", signature::sign(raw.as_bytes(), "erp-secret"))
-        .body(raw)
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(resp.status(), StatusCode::OK, "accepted (and then dropped, not retried)");
+    assert_eq!(app.post_event(&body).await, StatusCode::OK, "accepted (and then dropped, not retried)");
     tokio::time::sleep(Duration::from_millis(800)).await;
     let queued = env.redis.raw(&["XLEN", &format!("{}:events", env.prefix)]).await;
     assert_eq!(queued, ":0", "processed and removed");

@@ -35,21 +35,6 @@ fn book_payment(erp: &FakeErp, name: &str, amount: f64) {
     );
 }
 
-async fn post_event(app: &TestApp, body: &Value, secret: Option<&str>) -> (StatusCode, String) {
-    let raw = body.to_string();
-    let mut req = app
-        .client
-        .post(format!("{}/erpnext/events", app.address))
-        .header("content-type", "application/json")
-        .body(raw.clone());
-    if let Some(secret) = secret {
-        req = req.header("X-Frappe-Webhook-Signature", signature::sign(raw.as_bytes(), secret));
-    }
-    let resp = req.send().await.expect("answers");
-    let status = resp.status();
-    (status, resp.text().await.unwrap_or_default())
-}
-
 /// Waits until the chat received `count` texts containing `needle`.
 async fn wait_for_text(env: &TestEnv, needle: &str, count: usize, timeout: Duration) -> Vec<String> {
     let started = Instant::now();
@@ -90,7 +75,7 @@ async fn a_signed_payment_event_reaches_the_customer_with_figures_from_erpnext()
     let (env, app) = linked_env(&[]).await;
     book_payment(&env.erp, "ACC-PAY-2026-77777", 1_000_000.0);
     let started = Instant::now();
-    let (status, body) = post_event(&app, &payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
+    let (status, body) = app.post_event_as(&payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "accepted"));
     assert!(started.elapsed() < Duration::from_secs(1), "answered quickly: {:?}", started.elapsed());
     let text = wait_for_text(&env, "Платёж получен", 1, Duration::from_secs(5)).await.remove(0);
@@ -117,7 +102,7 @@ async fn a_payment_over_several_contracts_reports_each_of_the_customers_contract
             })).collect::<Vec<_>>(),
         }),
     );
-    let (status, _) = post_event(&app, &payment_body("ACC-PAY-2026-77778", "on_submit"), Some(SECRET)).await;
+    let (status, _) = app.post_event_as(&payment_body("ACC-PAY-2026-77778", "on_submit"), Some(SECRET)).await;
     assert_eq!(status, StatusCode::OK);
     let text = wait_for_text(&env, "Платёж получен", 1, Duration::from_secs(5)).await.remove(0);
     assert_eq!(text.matches("Платёж получен").count(), 2, "one notice per own contract: {text}");
@@ -133,8 +118,8 @@ async fn a_payment_over_several_contracts_reports_each_of_the_customers_contract
 async fn wrong_or_missing_signatures_are_refused_and_store_nothing() {
     let (env, app) = linked_env(&[]).await;
     let body = payment_body("ACC-PAY-2026-77777", "on_submit");
-    assert_eq!(post_event(&app, &body, None).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(post_event(&app, &body, Some("other-secret")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post_event_as(&body, None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.post_event_as(&body, Some("other-secret")).await.0, StatusCode::UNAUTHORIZED);
     let raw = body.to_string();
     let tampered = app
         .client
@@ -154,8 +139,8 @@ async fn both_secrets_are_accepted_while_rotating() {
     let (env, app) = linked_env(&[("ERP_WEBHOOK_SECRET", "new-secret, erp-secret")]).await;
     book_payment(&env.erp, "PE-OLD", 1_000.0);
     book_payment(&env.erp, "PE-NEW", 2_000.0);
-    assert_eq!(post_event(&app, &payment_body("PE-OLD", "on_submit"), Some(SECRET)).await.0, StatusCode::OK);
-    assert_eq!(post_event(&app, &payment_body("PE-NEW", "on_submit"), Some("new-secret")).await.0, StatusCode::OK);
+    assert_eq!(app.post_event_as(&payment_body("PE-OLD", "on_submit"), Some(SECRET)).await.0, StatusCode::OK);
+    assert_eq!(app.post_event_as(&payment_body("PE-NEW", "on_submit"), Some("new-secret")).await.0, StatusCode::OK);
     wait_for_text(&env, "Платёж получен", 2, Duration::from_secs(5)).await;
 }
 
@@ -164,10 +149,10 @@ async fn the_same_event_delivered_again_yields_one_message() {
     let (env, app) = linked_env(&[]).await;
     book_payment(&env.erp, "ACC-PAY-2026-77777", 1_000_000.0);
     let body = payment_body("ACC-PAY-2026-77777", "on_submit");
-    assert_eq!(post_event(&app, &body, Some(SECRET)).await, (StatusCode::OK, "accepted".into()));
+    assert_eq!(app.post_event_as(&body, Some(SECRET)).await, (StatusCode::OK, "accepted".into()));
     wait_for_text(&env, "Платёж получен", 1, Duration::from_secs(5)).await;
     for _ in 0..3 {
-        assert_eq!(post_event(&app, &body, Some(SECRET)).await, (StatusCode::OK, "duplicate".into()));
+        assert_eq!(app.post_event_as(&body, Some(SECRET)).await, (StatusCode::OK, "duplicate".into()));
     }
     assert_eq!(settle_count(&env, "Платёж получен").await, 1);
 }
@@ -176,11 +161,11 @@ async fn the_same_event_delivered_again_yields_one_message() {
 async fn events_we_do_not_handle_or_cannot_read_are_answered_without_retries() {
     let (env, app) = linked_env(&[]).await;
     let other = json!({"event": "on_update", "doctype": "Payment Entry", "name": "PE-1"});
-    assert_eq!(post_event(&app, &other, Some(SECRET)).await, (StatusCode::OK, "ignored".into()));
+    assert_eq!(app.post_event_as(&other, Some(SECRET)).await, (StatusCode::OK, "ignored".into()));
     let journal = json!({"event": "on_submit", "doctype": "Journal Entry", "name": "JV-1"});
-    assert_eq!(post_event(&app, &journal, Some(SECRET)).await.0, StatusCode::OK);
+    assert_eq!(app.post_event_as(&journal, Some(SECRET)).await.0, StatusCode::OK);
     let nameless = json!({"event": "on_submit", "doctype": "Payment Entry"});
-    let (status, reason) = post_event(&app, &nameless, Some(SECRET)).await;
+    let (status, reason) = app.post_event_as(&nameless, Some(SECRET)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reason.contains("name"), "{reason}");
     assert_eq!(queue_len(&env, "events").await, ":0");
@@ -190,8 +175,8 @@ async fn events_we_do_not_handle_or_cannot_read_are_answered_without_retries() {
 async fn a_cancelled_contract_is_accepted_once_for_delivery() {
     let (_env, app) = linked_env(&[]).await;
     let cancelled = json!({"event": "on_cancel", "doctype": "Sales Order", "name": MARKUP, "docstatus": 2});
-    assert_eq!(post_event(&app, &cancelled, Some(SECRET)).await, (StatusCode::OK, "accepted".into()));
-    assert_eq!(post_event(&app, &cancelled, Some(SECRET)).await, (StatusCode::OK, "duplicate".into()));
+    assert_eq!(app.post_event_as(&cancelled, Some(SECRET)).await, (StatusCode::OK, "accepted".into()));
+    assert_eq!(app.post_event_as(&cancelled, Some(SECRET)).await, (StatusCode::OK, "duplicate".into()));
 }
 
 #[tokio::test]
@@ -201,7 +186,7 @@ async fn an_event_for_a_customer_without_a_link_is_accepted_and_dropped() {
     let app = env.start_app().await;
     book_payment(&env.erp, "ACC-PAY-2026-77777", 1_000_000.0);
     assert_eq!(
-        post_event(&app, &payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await.0,
+        app.post_event_as(&payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await.0,
         StatusCode::OK
     );
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -215,7 +200,7 @@ async fn a_cancelled_payment_sends_a_correction_with_the_new_balance() {
     book_payment(&env.erp, "ACC-PAY-2026-77777", 1_000_000.0);
     env.erp.set_field("Payment Entry", "ACC-PAY-2026-77777", "docstatus", json!(2));
     assert_eq!(
-        post_event(&app, &payment_body("ACC-PAY-2026-77777", "on_cancel"), Some(SECRET)).await.0,
+        app.post_event_as(&payment_body("ACC-PAY-2026-77777", "on_cancel"), Some(SECRET)).await.0,
         StatusCode::OK
     );
     let text = wait_for_text(&env, "Платёж отменён", 1, Duration::from_secs(5)).await.remove(0);
@@ -227,7 +212,7 @@ async fn a_new_contract_is_announced_with_its_total_and_first_due_date() {
     let (env, app) = linked_env(&[]).await;
     let body =
         json!({"event": "on_submit", "doctype": "Sales Order", "name": MARKUP, "docstatus": 1, "customer": CUSTOMER});
-    assert_eq!(post_event(&app, &body, Some(SECRET)).await.0, StatusCode::OK);
+    assert_eq!(app.post_event_as(&body, Some(SECRET)).await.0, StatusCode::OK);
     let text = wait_for_text(&env, "Новый договор", 1, Duration::from_secs(5)).await.remove(0);
     assert!(text.contains("16 250 000 сум"), "{text}");
     assert!(text.contains(&format!("Первый платёж: {} — 4 125 000 сум", dmy(-10))), "{text}");
@@ -238,7 +223,7 @@ async fn a_telegram_429_is_waited_out_and_the_event_delivered_once() {
     let (env, app) = linked_env(&[]).await;
     book_payment(&env.erp, "ACC-PAY-2026-77777", 1_000_000.0);
     env.tg.fail_next("sendMessage", 1, TgFault::TooManyRequests { retry_after: 1 });
-    post_event(&app, &payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
+    app.post_event_as(&payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
     wait_for_text(&env, "Платёж получен", 1, Duration::from_secs(6)).await;
     assert_eq!(settle_count(&env, "Платёж получен").await, 1);
 }
@@ -249,7 +234,7 @@ async fn a_blocked_chat_is_marked_and_not_retried() {
     book_payment(&env.erp, "ACC-PAY-2026-77777", 1_000_000.0);
     env.tg.block_chat(USER);
     let sends_before = env.tg.calls_to("sendMessage").len();
-    post_event(&app, &payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
+    app.post_event_as(&payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(env.tg.calls_to("sendMessage").len(), sends_before + 1, "one attempt, no retry storm");
     assert_eq!(env.redis.raw(&["EXISTS", &format!("{}:unreachable:{USER}", env.prefix)]).await, ":1");
@@ -261,7 +246,7 @@ async fn an_event_accepted_before_a_crash_is_delivered_once_after_the_restart() 
     let (env, app) = linked_env(&[("EVENT_WORKERS", "0")]).await;
     book_payment(&env.erp, "ACC-PAY-2026-77777", 1_000_000.0);
     assert_eq!(
-        post_event(&app, &payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await.0,
+        app.post_event_as(&payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await.0,
         StatusCode::OK
     );
     app.stop().await;
@@ -276,7 +261,7 @@ async fn an_event_accepted_before_a_crash_is_delivered_once_after_the_restart() 
 async fn events_held_by_a_dead_replica_are_taken_over() {
     let (env, app) = linked_env(&[("EVENT_WORKERS", "0")]).await;
     book_payment(&env.erp, "ACC-PAY-2026-77777", 1_000_000.0);
-    post_event(&app, &payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
+    app.post_event_as(&payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
     // A replica takes the event and dies before acknowledging it.
     let stream = format!("{}:events", env.prefix);
     let taken =
@@ -296,7 +281,7 @@ async fn two_replicas_share_the_events_without_delivering_any_twice() {
         book_payment(&env.erp, &name, 1_000.0 + f64::from(i));
         let body = payment_body(&name, "on_submit");
         // ERPNext's retry may land on the other replica.
-        let (x, y) = tokio::join!(post_event(&a, &body, Some(SECRET)), post_event(&b, &body, Some(SECRET)));
+        let (x, y) = tokio::join!(a.post_event_as(&body, Some(SECRET)), b.post_event_as(&body, Some(SECRET)));
         assert!(x.0.is_success() && y.0.is_success());
     }
     wait_for_text(&env, "Платёж получен", 10, Duration::from_secs(8)).await;
@@ -308,7 +293,7 @@ async fn erpnext_down_at_delivery_is_retried_until_it_answers() {
     let (env, app) = linked_env(&[]).await;
     book_payment(&env.erp, "ACC-PAY-2026-77777", 1_000_000.0);
     env.erp.set_down(true);
-    post_event(&app, &payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
+    app.post_event_as(&payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
     tokio::time::sleep(Duration::from_millis(1200)).await;
     env.erp.set_down(false);
     wait_for_text(&env, "Платёж получен", 1, Duration::from_secs(10)).await;
@@ -318,7 +303,7 @@ async fn erpnext_down_at_delivery_is_retried_until_it_answers() {
 async fn an_event_that_keeps_failing_is_parked_and_visible() {
     let (env, app) = linked_env(&[("EVENT_MAX_ATTEMPTS", "2")]).await;
     env.erp.set_down(true);
-    post_event(&app, &payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
+    app.post_event_as(&payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
     let started = Instant::now();
     while queue_len(&env, "events:parked").await != ":1" {
         assert!(started.elapsed() < Duration::from_secs(10), "never parked");
@@ -331,7 +316,7 @@ async fn an_event_that_keeps_failing_is_parked_and_visible() {
 async fn redis_down_at_intake_asks_erpnext_to_retry() {
     let (mut env, app) = linked_env(&[]).await;
     env.redis.stop().await;
-    let (status, _) = post_event(&app, &payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
+    let (status, _) = app.post_event_as(&payment_body("ACC-PAY-2026-77777", "on_submit"), Some(SECRET)).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     env.redis.start_again().await;
 }
@@ -349,7 +334,7 @@ async fn a_refund_to_the_customer_is_not_told_as_a_payment_received() {
     );
     let sent_before = env.tg.calls_to("sendMessage").len();
     assert_eq!(
-        post_event(&app, &payment_body("ACC-PAY-2026-77780", "on_submit"), Some(SECRET)).await.0,
+        app.post_event_as(&payment_body("ACC-PAY-2026-77780", "on_submit"), Some(SECRET)).await.0,
         StatusCode::OK
     );
     tokio::time::sleep(Duration::from_millis(600)).await;

@@ -5,6 +5,7 @@ use std::{collections::BTreeMap, sync::atomic::AtomicI64, sync::atomic::Ordering
 
 use erpnext_bot::{
     config::{Config, Purpose},
+    events::signature,
     i18n::{self, Lang, Msg},
     startup::Application,
 };
@@ -17,6 +18,8 @@ use crate::common::{
 };
 
 pub const WEBHOOK_SECRET: &str = "webhook_secret-123";
+/// `ERP_WEBHOOK_SECRET` of the test configuration.
+pub const ERP_SECRET: &str = "erp-secret";
 pub const SUPPORT: &str = "+998 71 200-00-00";
 
 /// The customer every linking test uses.
@@ -61,7 +64,7 @@ impl TestEnv {
             ("ERP_BASE_URL", self.erp.base_url()),
             ("ERP_API_KEY", fake_erp::API_KEY.to_owned()),
             ("ERP_API_SECRET", fake_erp::API_SECRET.to_owned()),
-            ("ERP_WEBHOOK_SECRET", "erp-secret".to_owned()),
+            ("ERP_WEBHOOK_SECRET", ERP_SECRET.to_owned()),
             ("ERP_TIMEOUT_SECS", "2".to_owned()),
             ("ERP_DEADLINE_SECS", "4".to_owned()),
             ("REDIS_URL", self.redis.url()),
@@ -145,6 +148,28 @@ impl TestApp {
 
     pub async fn post_raw(&self, body: Vec<u8>, secret: Option<&str>) -> StatusCode {
         send_update(&self.client, &self.address, body, secret).await.expect("webhook answers")
+    }
+
+    /// POSTs an ERPNext event to `/erpnext/events` the way Frappe's Webhook does, signed
+    /// with `secret` when given; the status and the body of the answer.
+    pub async fn post_event_as(&self, body: &Value, secret: Option<&str>) -> (StatusCode, String) {
+        let raw = body.to_string();
+        let mut req = self
+            .client
+            .post(format!("{}/erpnext/events", self.address))
+            .header("content-type", "application/json")
+            .body(raw.clone());
+        if let Some(secret) = secret {
+            req = req.header("X-Frappe-Webhook-Signature", signature::sign(raw.as_bytes(), secret));
+        }
+        let resp = req.send().await.expect("answers");
+        let status = resp.status();
+        (status, resp.text().await.unwrap_or_default())
+    }
+
+    /// POSTs an ERPNext event signed with the test configuration's secret; the status.
+    pub async fn post_event(&self, body: &Value) -> StatusCode {
+        self.post_event_as(body, Some(ERP_SECRET)).await.0
     }
 
     pub async fn get(&self, path: &str) -> StatusCode {

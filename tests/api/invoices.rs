@@ -7,7 +7,6 @@
 use std::time::{Duration, Instant};
 
 use erpnext_bot::conversation::{Callback, ContractRef};
-use erpnext_bot::events::signature;
 use erpnext_bot::i18n::Label;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -138,17 +137,6 @@ async fn partial_invoicing_and_a_credit_note_lower_what_is_owed() {
     assert!(history.contains("ACC-SINV-RET-2026-00001"), "{history}");
 }
 
-async fn post_event(app: &TestApp, body: &Value) -> StatusCode {
-    let raw = body.to_string();
-    let req = app
-        .client
-        .post(format!("{}/erpnext/events", app.address))
-        .header("content-type", "application/json")
-        .header("X-Frappe-Webhook-Signature", signature::sign(raw.as_bytes(), "erp-secret"))
-        .body(raw);
-    req.send().await.expect("answers").status()
-}
-
 #[tokio::test]
 async fn a_payment_booked_against_the_invoice_is_told_as_a_payment_on_the_contract() {
     let (env, app) = linked_env().await;
@@ -156,7 +144,7 @@ async fn a_payment_booked_against_the_invoice_is_told_as_a_payment_on_the_contra
     pay(&env.erp, "ACC-PAY-2026-00600", "Sales Invoice", INVOICE, 0, 1_000_000.0);
     let body = json!({"event": "on_submit", "doctype": "Payment Entry", "name": "ACC-PAY-2026-00600", "docstatus": 1,
                       "payment_type": "Receive", "party_type": "Customer", "party": CUSTOMER});
-    assert_eq!(post_event(&app, &body).await, StatusCode::OK);
+    assert_eq!(app.post_event(&body).await, StatusCode::OK);
     let started = Instant::now();
     let text = loop {
         if let Some(t) = env.texts(USER).into_iter().find(|t| t.contains("Платёж получен")) {
@@ -191,8 +179,8 @@ async fn two_payments_a_second_apart_each_report_the_balance_after_themselves() 
     // Both are booked before either notice goes out.
     pay(&env.erp, "ACC-PAY-2026-00601", "Sales Order", ORDER, 0, 500_000.0);
     pay(&env.erp, "ACC-PAY-2026-00602", "Sales Order", ORDER, 0, 700_000.0);
-    assert_eq!(post_event(&app, &event("Payment Entry", "ACC-PAY-2026-00601", "on_submit")).await, StatusCode::OK);
-    assert_eq!(post_event(&app, &event("Payment Entry", "ACC-PAY-2026-00602", "on_submit")).await, StatusCode::OK);
+    assert_eq!(app.post_event(&event("Payment Entry", "ACC-PAY-2026-00601", "on_submit")).await, StatusCode::OK);
+    assert_eq!(app.post_event(&event("Payment Entry", "ACC-PAY-2026-00602", "on_submit")).await, StatusCode::OK);
     let texts = wait_for(&env, "Платёж получен", 2).await;
     let first = texts.iter().find(|t| t.contains("500 000 сум</b>")).expect("the first notice");
     let second = texts.iter().find(|t| t.contains("700 000 сум</b>")).expect("the second notice");
@@ -209,7 +197,7 @@ async fn a_payment_on_account_is_told_as_credit_on_the_account() {
                "party": CUSTOMER, "posting_date": day(0), "mode_of_payment": "Cash", "paid_amount": 400_000.0,
                "unallocated_amount": 400_000.0, "paid_from_account_currency": "UZS", "references": []}),
     );
-    assert_eq!(post_event(&app, &event("Payment Entry", "ACC-PAY-2026-00700", "on_submit")).await, StatusCode::OK);
+    assert_eq!(app.post_event(&event("Payment Entry", "ACC-PAY-2026-00700", "on_submit")).await, StatusCode::OK);
     let text = wait_for(&env, "Платёж получен", 1).await.remove(0);
     assert!(text.contains("Сумма: <b>400 000 сум</b>"), "{text}");
     assert!(
@@ -244,7 +232,7 @@ async fn money_on_account_is_in_the_history_and_lowers_the_balance_of_the_summar
 async fn an_amended_contract_is_announced_as_replacing_the_cancelled_one_with_its_schedule() {
     let (env, app) = linked_env().await;
     env.erp.set_field("Sales Order", ORDER, "docstatus", json!(2));
-    assert_eq!(post_event(&app, &event("Sales Order", ORDER, "on_cancel")).await, StatusCode::OK);
+    assert_eq!(app.post_event(&event("Sales Order", ORDER, "on_cancel")).await, StatusCode::OK);
     let cancelled = wait_for(&env, "Договор отменён", 1).await.remove(0);
     assert!(cancelled.contains(ORDER), "{cancelled}");
 
@@ -254,7 +242,7 @@ async fn an_amended_contract_is_announced_as_replacing_the_cancelled_one_with_it
     amended["docstatus"] = json!(1);
     amended["amended_from"] = json!(ORDER);
     env.erp.insert("Sales Order", amended);
-    assert_eq!(post_event(&app, &event("Sales Order", &new_name, "on_submit")).await, StatusCode::OK);
+    assert_eq!(app.post_event(&event("Sales Order", &new_name, "on_submit")).await, StatusCode::OK);
     let replaced = wait_for(&env, "Договор изменён", 1).await.remove(0);
     assert!(replaced.contains(&format!("Договор {ORDER} заменён договором {new_name}")), "{replaced}");
     assert!(replaced.contains("Новый график платежей") && replaced.contains(&dmy(60)), "{replaced}");

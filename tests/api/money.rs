@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use erpnext_bot::config::{Config, Purpose};
 use erpnext_bot::conversation::{Callback, ContractRef};
-use erpnext_bot::events::signature;
 use erpnext_bot::i18n::Label;
 use erpnext_bot::reminders::command;
 use reqwest::StatusCode;
@@ -134,17 +133,7 @@ async fn a_payment_of_a_tiyin_term_is_told_in_whole_som() {
     let mut body = entry;
     body["event"] = json!("on_submit");
     body["doctype"] = json!("Payment Entry");
-    let raw = body.to_string();
-    let answer = app
-        .client
-        .post(format!("{}/erpnext/events", app.address))
-        .header("content-type", "application/json")
-        .header("X-Frappe-Webhook-Signature", signature::sign(raw.as_bytes(), "erp-secret"))
-        .body(raw)
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(app.post_event(&body).await, StatusCode::OK);
     let started = Instant::now();
     let notice = loop {
         if let Some(t) = env.texts(USER).into_iter().find(|t| t.contains("Платёж получен")) {

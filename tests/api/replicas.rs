@@ -12,7 +12,6 @@ use crate::fixtures::{self, MARKUP};
 use crate::helpers::*;
 
 const USER: i64 = 5_800_001;
-const SECRET: &str = "erp-secret";
 const NOTICE: &str = "Платёж получен";
 
 fn payment(name: &str) -> Value {
@@ -34,14 +33,6 @@ fn book(env: &TestEnv, name: &str) {
             "references": [{"reference_doctype": "Sales Order", "reference_name": MARKUP, "allocated_amount": 1_000_000.0}],
         }),
     );
-}
-
-async fn post_event(app: &TestApp, body: &Value) -> StatusCode {
-    let raw = body.to_string();
-    let signature = erpnext_bot::events::signature::sign(raw.as_bytes(), SECRET);
-    let req =
-        app.client.post(format!("{}/erpnext/events", app.address)).header("X-Frappe-Webhook-Signature", signature);
-    req.header("content-type", "application/json").body(raw).send().await.expect("answers").status()
 }
 
 fn notices(env: &TestEnv) -> usize {
@@ -75,7 +66,7 @@ async fn event_held_by_a() -> (TestEnv, TestApp) {
     link(&env, &a, USER).await;
     book(&env, "ACC-PAY-2026-88001");
     env.erp.set_down(true);
-    assert_eq!(post_event(&a, &payment("ACC-PAY-2026-88001")).await, StatusCode::OK);
+    assert_eq!(a.post_event(&payment("ACC-PAY-2026-88001")).await, StatusCode::OK);
     wait_until("replica a to take the event", Duration::from_secs(5), || holds(&env, "a")).await;
     (env, a)
 }
@@ -137,7 +128,7 @@ async fn a_replica_stopped_cleanly_and_restarted_resumes_at_once_and_two_replica
         let name = format!("ACC-PAY-2026-8810{i}");
         book(&env, &name);
         let target = if i % 2 == 0 { &a } else { &b };
-        assert_eq!(post_event(target, &payment(&name)).await, StatusCode::OK);
+        assert_eq!(target.post_event(&payment(&name)).await, StatusCode::OK);
     }
     wait_until("six notices", Duration::from_secs(8), || async { notices(&env) >= 6 }).await;
     a.stop().await;
@@ -248,7 +239,7 @@ async fn redis_killed_right_after_the_send_neither_repeats_the_notice_nor_loses_
             kill();
         }
     }));
-    assert_eq!(post_event(&app, &payment("ACC-PAY-2026-88201")).await, StatusCode::OK);
+    assert_eq!(app.post_event(&payment("ACC-PAY-2026-88201")).await, StatusCode::OK);
     wait_until("the notice", Duration::from_secs(5), || async { notices(&env) >= 1 }).await;
     assert!(fired.load(std::sync::atomic::Ordering::SeqCst));
     tokio::time::sleep(Duration::from_millis(1500)).await;
