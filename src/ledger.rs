@@ -10,6 +10,7 @@
 //! sums of the contract's other rows (an [`remaining::Outline`]), without reading the rest.
 
 pub mod remaining;
+pub mod reminder_kinds;
 
 use chrono::NaiveDate;
 

@@ -161,7 +161,7 @@ pub enum Msg {
 /// A reminder: one contract, one kind, the instalments still owed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReminderNotice {
-    pub kind: crate::reminders::Kind,
+    pub kind: crate::ledger::reminder_kinds::Kind,
     pub contract: String,
     pub currency: String,
     /// (due date, amount still owed).

@@ -3,7 +3,7 @@
 use super::{CommandText, Label, Msg, NumberStyle, ProfileView, Words, support_line};
 use crate::format::escape_html as esc;
 use crate::format::{date, money, money::Money};
-use crate::reminders::Kind;
+use crate::ledger::reminder_kinds::Kind;
 
 fn cash(amount: Money, currency: &str) -> String {
     esc(&money::format(amount, currency, super::Lang::Ru))

@@ -122,7 +122,7 @@ fn notices_write_whole_som_and_each_languages_decimal_mark() {
         })
     };
     let reminder = Msg::Reminder(ReminderNotice {
-        kind: crate::reminders::Kind::DueToday,
+        kind: crate::ledger::reminder_kinds::Kind::DueToday,
         contract: "SO-1".into(),
         currency: "UZS".into(),
         lines: vec![(due, Money(100_000_002))],

@@ -148,7 +148,7 @@ mod tests {
     /// the day, 1, 3, 7 days after, then weekly for a year): the targets and every day from 7
     /// days ago to 5 days ahead.
     fn default_listing() -> Vec<NaiveDate> {
-        crate::reminders::kinds::Offsets { before: vec![5, 3, 1], after: vec![1, 3, 7] }.listed(day(400))
+        crate::ledger::reminder_kinds::Offsets { before: vec![5, 3, 1], after: vec![1, 3, 7] }.listed(day(400))
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Which due dates a day's pass reminds of, and as what kind.
+//! Which due dates a day's reminder pass ([`crate::reminders`]) reminds of, and as what kind:
+//! pure date arithmetic, beside the instalment arithmetic it serves.
 
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
