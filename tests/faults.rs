@@ -376,10 +376,9 @@ struct UpdateLog {
 
 #[derive(Debug)]
 struct EventLog {
-    name: String,
     chat: i64,
     /// The amount its notice names: each payment has its own.
-    amount: Option<u64>,
+    amount: u64,
     /// An `on_cancel`: told as "payment cancelled" with the payment's amount.
     cancelled: bool,
     accepted_at: Option<Instant>,
@@ -609,17 +608,17 @@ impl World {
 
     /// Books a payment of customer `i` and sends its event.
     async fn payment(self: Arc<Self>, i: usize) {
-        let (name, amount, doc) = self.book_payment(i);
+        let (_, amount, doc) = self.book_payment(i);
         let k = self.next_event.load(Ordering::Relaxed);
-        let (accepted_at, tries) = self.frappe_send(&doc, "on_submit", k).await;
-        self.log().events.push(EventLog {
-            name,
-            chat: user_of(i),
-            amount: Some(amount),
-            cancelled: false,
-            accepted_at,
-            tries,
-        });
+        self.send_logged(i, amount, &doc, "on_submit", k).await;
+    }
+
+    /// Sends one payment event like Frappe ([`World::frappe_send`]) and logs it for the count:
+    /// customer `i`'s payment of `amount`.
+    async fn send_logged(&self, i: usize, amount: u64, doc: &Value, event: &str, k: usize) {
+        let (accepted_at, tries) = self.frappe_send(doc, event, k).await;
+        let cancelled = event == "on_cancel";
+        self.log().events.push(EventLog { chat: user_of(i), amount, cancelled, accepted_at, tries });
     }
 
     /// The events of the load: spread evenly over it.
@@ -707,15 +706,7 @@ async fn inject(world: Arc<World>, scenario: Scenario) -> Fault {
             let mut early = Vec::new();
             for n in 0..5 {
                 let (name, amount, doc) = world.book_payment(n);
-                let (accepted_at, tries) = world.frappe_send(&doc, "on_submit", n).await;
-                world.log().events.push(EventLog {
-                    name: name.clone(),
-                    chat: user_of(n),
-                    amount: Some(amount),
-                    cancelled: false,
-                    accepted_at,
-                    tries,
-                });
+                world.send_logged(n, amount, &doc, "on_submit", n).await;
                 early.push((n, name, amount, doc));
             }
             tokio::time::sleep_until(at(2.0).into()).await;
@@ -729,19 +720,9 @@ async fn inject(world: Arc<World>, scenario: Scenario) -> Fault {
             let mut sends = Vec::new();
             for n in 0..50 {
                 let i = (n * 3) % world.settings.chats;
-                let (name, amount, doc) = world.book_payment(i);
+                let (_, amount, doc) = world.book_payment(i);
                 let w = Arc::clone(&world);
-                sends.push(tokio::spawn(async move {
-                    let (accepted_at, tries) = w.frappe_send(&doc, "on_submit", n).await;
-                    w.log().events.push(EventLog {
-                        name,
-                        chat: user_of(i),
-                        amount: Some(amount),
-                        cancelled: false,
-                        accepted_at,
-                        tries,
-                    });
-                }));
+                sends.push(tokio::spawn(async move { w.send_logged(i, amount, &doc, "on_submit", n).await }));
                 tokio::time::sleep(Duration::from_millis(40)).await;
             }
             for (n, name, amount, doc) in early {
@@ -749,17 +730,7 @@ async fn inject(world: Arc<World>, scenario: Scenario) -> Fault {
                 let mut cancelled = doc.clone();
                 cancelled["docstatus"] = json!(2);
                 let w = Arc::clone(&world);
-                sends.push(tokio::spawn(async move {
-                    let (accepted_at, tries) = w.frappe_send(&cancelled, "on_cancel", n).await;
-                    w.log().events.push(EventLog {
-                        name,
-                        chat: user_of(n),
-                        amount: Some(amount),
-                        cancelled: true,
-                        accepted_at,
-                        tries,
-                    });
-                }));
+                sends.push(tokio::spawn(async move { w.send_logged(n, amount, &cancelled, "on_cancel", n).await }));
             }
             for s in sends {
                 let _ = s.await;
@@ -858,6 +829,16 @@ fn notice_amount(text: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// Whether `text` is the notice of event `e`: "payment received" or "payment cancelled", with
+/// its payment's amount.
+fn tells(e: &EventLog, text: &str) -> bool {
+    if e.cancelled {
+        text.contains("Платёж отменён") && cancelled_amount(text) == Some(e.amount)
+    } else {
+        text.contains("Платёж получен") && notice_amount(text) == Some(e.amount)
+    }
+}
+
 /// The amount a "payment cancelled" notice names ("Платёж 100 000 сум по договору …").
 fn cancelled_amount(text: &str) -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with("Платёж ") && l.contains(" по договору "))?;
@@ -923,11 +904,7 @@ async fn count(world: &World, scenario: Scenario, fault: &Fault) -> Figures {
             .iter()
             .filter(|c| fake_telegram::chat_of(&c.params) == Some(e.chat))
             .filter_map(|c| c.params["text"].as_str())
-            .filter(|t| match (e.cancelled, e.amount) {
-                (false, Some(a)) => t.contains("Платёж получен") && notice_amount(t) == Some(a),
-                (true, Some(a)) => t.contains("Платёж отменён") && cancelled_amount(t) == Some(a),
-                (_, None) => false,
-            })
+            .filter(|t| tells(e, t))
             .count();
         match e.accepted_at {
             None => {
@@ -1079,15 +1056,7 @@ async fn tally(world: &World) -> (bool, bool) {
     let log = world.log();
     let all_answered =
         log.updates.values().filter(|u| u.accepted_at.is_some()).all(|u| answered.contains(&u.callback_id));
-    let all_told = log.events.iter().all(|e| {
-        texts.iter().any(|(chat, t)| {
-            *chat == Some(e.chat)
-                && match e.amount {
-                    Some(a) => notice_amount(t) == Some(a),
-                    None => t.contains(&e.name),
-                }
-        })
-    });
+    let all_told = log.events.iter().all(|e| texts.iter().any(|(chat, t)| *chat == Some(e.chat) && tells(e, t)));
     (all_answered, all_told)
 }
 

@@ -197,6 +197,15 @@ async fn missed_while_down(n: usize, cancel: &[usize], frappe_speed: f64, every:
     app.stop().await;
 }
 
+/// After two reconcile periods nothing was told (`why`), and payment `n` submitted now is told once.
+async fn nothing_told_then_payment_told(env: &TestEnv, n: usize, why: &str) {
+    tokio::time::sleep(Duration::from_millis(2_300)).await;
+    let texts = env.texts(USER);
+    assert!(!texts.iter().any(|t| is_notice(t)), "{why}: {texts:#?}");
+    submit_payment(&env.erp, n);
+    assert_each_told_once(env, &[received(n)], Duration::from_secs(5)).await;
+}
+
 #[tokio::test]
 async fn payments_booked_while_the_bot_was_down_are_told_once_after_frappe_gave_up() {
     missed_while_down(12, &[2, 5, 9], FRAPPE_SPEED, "1", Duration::from_secs(6)).await;
@@ -282,12 +291,8 @@ async fn a_first_start_tells_nothing_of_the_history() {
     // by the payment booked against it.
     env.erp.set_field("Payment Entry", &payment_name(0), "clearance_date", json!("2026-12-01"));
     env.erp.set_field("Sales Order", MARKUP, "advance_paid", json!(100_000.0));
-    tokio::time::sleep(Duration::from_millis(2_300)).await;
-    let texts = env.texts(USER);
-    assert!(!texts.iter().any(|t| is_notice(t)), "no history: {texts:#?}");
     // …while what happens from now on is told.
-    submit_payment(&env.erp, 7);
-    assert_each_told_once(&env, &[received(7)], Duration::from_secs(5)).await;
+    nothing_told_then_payment_told(&env, 7, "no history").await;
     app.stop().await;
 }
 
@@ -364,11 +369,7 @@ async fn a_reconciler_off_for_days_starts_over_from_now() {
     let key = format!("{}:events:reconcile", env.prefix);
     env.redis.raw(&["HSET", &key, "last", &week_ago]).await;
     let app = start(&env, port).await;
-    tokio::time::sleep(Duration::from_millis(2_300)).await;
-    let texts = env.texts(USER);
-    assert!(!texts.iter().any(|t| is_notice(t)), "nothing from the days off: {texts:#?}");
-    submit_payment(&env.erp, 5);
-    assert_each_told_once(&env, &[received(5)], Duration::from_secs(5)).await;
+    nothing_told_then_payment_told(&env, 5, "nothing from the days off").await;
     app.stop().await;
 }
 
